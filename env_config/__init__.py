@@ -1,0 +1,144 @@
+"""Reads environments/<env>.yaml: the one source of truth for an environment's values.
+
+build_pipeline, the local runner and deploy/ all read the file through this module, and Terraform
+reads the same file with yamldecode(). Nothing here carries a default for a value the file must
+hold: a missing key is an error that names the file and the key, never a silent fallback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS_DIR = REPO_ROOT / "environments"
+APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
+
+
+class EnvConfigError(ValueError):
+    """An environment file that is missing, malformed or inconsistent."""
+
+
+def available_environments(directory: Path = ENVIRONMENTS_DIR) -> list[str]:
+    return sorted(path.stem for path in directory.glob("*.yaml"))
+
+
+@dataclass(frozen=True)
+class EnvConfig:
+    """The parsed file plus the names derived from it (derived here, once, for every reader)."""
+
+    name: str
+    path: Path
+    raw: dict[str, Any]
+
+    def get(self, dotted: str) -> Any:
+        """A value by dotted path ("pipeline.accuracy_threshold"); missing keys name the fix."""
+        node: Any = self.raw
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise EnvConfigError(
+                    f"{self.path}: missing key '{dotted}'. Add it (see environments/local.yaml "
+                    "for every key with a comment)."
+                )
+            node = node[part]
+        return node
+
+    @property
+    def is_local(self) -> bool:
+        return self.name == "local"
+
+    @property
+    def region(self) -> str:
+        return self.get("aws.region")
+
+    @property
+    def account_id(self) -> str:
+        return str(self.get("aws.account_id"))
+
+    @property
+    def bucket(self) -> str:
+        return self.get("resources.artifact_bucket")
+
+    @property
+    def prefix(self) -> str:
+        return self.get("resources.prefix")
+
+    def s3_uri(self, *parts: str) -> str:
+        """s3://<bucket>/<prefix>/<parts...>: every object this environment writes lives there."""
+        return "/".join([f"s3://{self.bucket}", self.prefix, *parts])
+
+    @property
+    def execution_role_arn(self) -> str:
+        role = self.get("resources.execution_role_name")
+        return f"arn:aws:iam::{self.account_id}:role/{role}"
+
+    @property
+    def model_package_group(self) -> str:
+        return self.get("resources.model_package_group")
+
+    def image_repository_uri(self, kind: str) -> str:
+        repository = self.get(f"resources.{kind}_image_repository")
+        return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{repository}"
+
+
+def load(name: str, directory: Path = ENVIRONMENTS_DIR) -> EnvConfig:
+    """Load and check one environment; an unknown name lists the valid ones."""
+    import yaml  # deferred: light callers (help, ENV checks) never pay for it
+
+    valid = available_environments(directory)
+    if name not in valid:
+        raise EnvConfigError(
+            f"ENV='{name}' is not an environment. Valid: {', '.join(valid)} "
+            f"(one file each under {directory.relative_to(REPO_ROOT) if directory.is_relative_to(REPO_ROOT) else directory}/)."
+        )
+    path = directory / f"{name}.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        raise EnvConfigError(f"{path}: not valid YAML ({error}). Fix the syntax.") from error
+    if not isinstance(raw, dict):
+        raise EnvConfigError(f"{path}: expected a mapping of keys at the top level.")
+    config = EnvConfig(name=name, path=path, raw=raw)
+    check(config)
+    return config
+
+
+def check(config: EnvConfig) -> None:
+    """Cross-field rules that a schema cannot say; each message names the key and the fix."""
+    if config.get("environment") != config.name:
+        raise EnvConfigError(
+            f"{config.path}: 'environment' is '{config.get('environment')}' but the file is "
+            f"{config.name}.yaml. Make them the same."
+        )
+    threshold = config.get("pipeline.accuracy_threshold")
+    if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
+        raise EnvConfigError(
+            f"{config.path}: pipeline.accuracy_threshold must be a number in (0, 1], got "
+            f"{threshold!r}."
+        )
+    margin = config.get("pipeline.champion_margin")
+    if not isinstance(margin, (int, float)) or not 0 <= margin < 1:
+        raise EnvConfigError(
+            f"{config.path}: pipeline.champion_margin must be a number in [0, 1), got {margin!r}."
+        )
+    status = config.get("pipeline.model_approval_status")
+    if status not in APPROVAL_STATUSES:
+        raise EnvConfigError(
+            f"{config.path}: pipeline.model_approval_status must be one of "
+            f"{', '.join(APPROVAL_STATUSES)}, got {status!r}."
+        )
+    policy = config.get("approval.policy")
+    if policy not in ("auto", "manual"):
+        raise EnvConfigError(f"{config.path}: approval.policy must be auto or manual, got {policy!r}.")
+    if not config.is_local and (policy == "auto" or status == "Approved"):
+        raise EnvConfigError(
+            f"{config.path}: auto-approval is allowed only for local. Set approval.policy: manual "
+            "and pipeline.model_approval_status: PendingManualApproval; people approve in the "
+            "model registry (or `make approve`)."
+        )
+    account = config.account_id
+    if not (account.isdigit() and len(account) == 12):
+        raise EnvConfigError(
+            f"{config.path}: aws.account_id must be 12 digits in quotes, got {account!r}."
+        )
