@@ -1,0 +1,180 @@
+"""python -m deploy <command> --env <env>: roll out, roll back, verify and inspect an environment.
+
+Expected failures print one line (what, and what to do) and exit non-zero, without a traceback:
+1 failure, 2 refused (bad ARN, not Approved, other group), 3 another deploy holds the lock,
+4 smoke test failed (the rollout was rolled back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from deploy.errors import DeployError
+
+COMMANDS = {
+    "rollout": "deploy a model package (an ARN, or the latest Approved) to the endpoint",
+    "rollback": "return the endpoint to the previous endpoint config and package",
+    "status": "latest pipeline executions step by step, and what the endpoint serves",
+    "logs": "print the CloudWatch logs of a pipeline step's job (latest execution)",
+    "smoke-test": "invoke the endpoint with test-split rows; check answers and latency",
+    "record": "write deployments/<env>.json from what the endpoint serves",
+    "validate-event": "check an approval event's package: ARN, Approved, group; replay-safe",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m deploy", description=__doc__.splitlines()[0])
+    commands = main.add_subparsers(dest="command", required=True, metavar="command")
+    for name, help_text in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--env", required=True, help="environment (environments/<env>.yaml)")
+        if name in ("rollout", "validate-event"):
+            sub.add_argument(
+                "--model-package-arn",
+                default="latest" if name == "rollout" else None,
+                required=name == "validate-event",
+                help="versioned model package ARN, or 'latest' (newest Approved in the group)",
+            )
+        if name == "rollout":
+            sub.add_argument("--no-wait", action="store_true", help="start the update and return")
+            sub.add_argument("--no-smoke-test", action="store_true", help="skip the smoke test")
+            sub.add_argument(
+                "--timeout", type=float, help="seconds to wait (default: canary + 30 min)"
+            )
+            sub.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
+        if name in ("rollout", "smoke-test"):
+            sub.add_argument("--test-data", help="S3 prefix or CSV path (default: TestDataUri)")
+        if name == "rollback":
+            sub.add_argument("--timeout", type=float, help="seconds to wait")
+            sub.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
+        if name == "status":
+            sub.add_argument("--limit", type=int, default=3, help="executions to show")
+        if name == "logs":
+            sub.add_argument("--step", required=True, help="step name, e.g. Train")
+            sub.add_argument("--execution-arn", help="default: the latest execution")
+        if name == "record":
+            sub.add_argument("--out", help="default: deployments/<env>.json")
+    return main
+
+
+def github_output(**values: object) -> None:
+    """Outputs for the deploy workflow's next steps (no-op outside GitHub Actions)."""
+    path = os.environ.get("GITHUB_OUTPUT")
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8") as handle:
+        for key, value in values.items():
+            handle.write(f"{key}={value}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    from deploy.aws import Clients
+    from deploy.settings import load
+
+    settings = load(args.env)
+    clients = Clients(settings.region)
+
+    if args.command in ("status", "logs") and settings.is_local:
+        raise DeployError(f"ENV=local: use `python -m local_runner {args.command}` (make does).")
+
+    if args.command == "status":
+        from deploy.status import status
+
+        print(status(clients, settings, args.limit))
+        return 0
+    if args.command == "logs":
+        from deploy.status import logs
+
+        logs(clients, settings, args.step, args.execution_arn)
+        return 0
+    if args.command == "record":
+        from pathlib import Path
+
+        from deploy import record
+        from deploy.rollout import Deployer
+
+        state = Deployer(clients, settings).read_state()
+        entry = record.current_record(clients, settings, state)
+        path = Path(args.out) if args.out else record.default_path(settings.environment)
+        changed = record.write(entry, path)
+        print(
+            f"{path}: {'updated' if changed else 'unchanged'} (model package version "
+            f"{entry['model_package_version']} on {entry['endpoint_config_name']})."
+        )
+        github_output(record_changed=str(changed).lower())
+        return 0
+    if args.command == "validate-event":
+        from deploy import registry
+
+        registry.ensure_not_local(settings, "validate-event")
+        package = registry.resolve(clients, settings, args.model_package_arn)
+        serving = registry.serving(clients, settings.endpoint_name)
+        already = bool(
+            serving and package.arn in (serving.package_arn, serving.pending_package_arn)
+        )
+        if already:
+            print(
+                f"Already deployed: {settings.endpoint_name} serves {package.arn}; nothing to do."
+            )
+        else:
+            print(
+                f"OK: {package.arn} (version {package.version}) is Approved in "
+                f"{settings.model_package_group}; ready to deploy to {settings.environment}."
+            )
+        github_output(
+            model_package_arn=package.arn,
+            model_package_version=package.version,
+            already_deployed=str(already).lower(),
+        )
+        return 0
+
+    from deploy.rollout import Deployer
+
+    deployer = Deployer(
+        clients,
+        settings,
+        poll_seconds=args.poll if hasattr(args, "poll") else 30.0,
+        timeout_seconds=getattr(args, "timeout", None),
+    )
+    if args.command == "smoke-test":
+        result = deployer.smoke_test(args.test_data)
+        return 0 if result.ok else 4
+    if args.command == "rollback":
+        outcome = deployer.rollback()
+    else:
+        outcome = deployer.rollout(
+            args.model_package_arn,
+            wait=not args.no_wait,
+            smoke_test=not args.no_smoke_test,
+            test_data=args.test_data,
+        )
+    print(outcome.message)
+    github_output(
+        action=outcome.action,
+        endpoint_config_name=outcome.endpoint_config_name,
+        model_package_arn=outcome.model_package_arn,
+        model_package_version=outcome.model_package_version,
+    )
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    from deploy.aws import translated_errors
+
+    try:
+        with translated_errors():
+            return run(args)
+    except DeployError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,225 @@
+"""The model registry side: resolve a package (an ARN or 'latest'), refuse what must not deploy,
+and find which package an endpoint serves (the basis of every no-op and replay check)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from deploy.aws import Clients, error_message, is_not_found
+from deploy.builders import VARIANT_NAME, parse_model_package_arn
+from deploy.errors import DeployError, RefusedError
+from deploy.settings import Settings
+
+APPROVE_HINT = (
+    "Approve it in the model registry (SageMaker Studio, or `aws sagemaker update-model-package "
+    "--model-package-arn <arn> --model-approval-status Approved`)."
+)
+
+
+@dataclass(frozen=True)
+class Package:
+    arn: str
+    group: str
+    version: int
+    status: str
+    image: str
+    model_data_url: str
+    metadata: dict[str, str] = field(default_factory=dict)
+    evaluation_uri: str = ""
+
+    @property
+    def git_sha(self) -> str:
+        return self.metadata.get("GitSha", "")
+
+    @property
+    def test_data_uri(self) -> str:
+        return self.metadata.get("TestDataUri", "")
+
+    @property
+    def hyperparameters(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.metadata.get("Hyperparameters", "") or "{}")
+        except json.JSONDecodeError:
+            return {}
+
+    @classmethod
+    def from_description(cls, description: dict) -> Package:
+        containers = description.get("InferenceSpecification", {}).get("Containers", [{}])
+        container = containers[0] if containers else {}
+        quality = description.get("ModelMetrics", {}).get("ModelQuality", {})
+        arn = description["ModelPackageArn"]
+        return cls(
+            arn=arn,
+            group=description.get("ModelPackageGroupName", "")
+            or parse_model_package_arn(arn).group,
+            version=int(
+                description.get("ModelPackageVersion") or parse_model_package_arn(arn).version
+            ),
+            status=description.get("ModelApprovalStatus", ""),
+            image=container.get("Image", ""),
+            model_data_url=container.get("ModelDataUrl", ""),
+            metadata=dict(description.get("CustomerMetadataProperties") or {}),
+            evaluation_uri=quality.get("Statistics", {}).get("S3Uri", ""),
+        )
+
+
+def describe_package(clients: Clients, arn: str) -> Package:
+    parse_model_package_arn(arn)
+    try:
+        description = clients.sagemaker.describe_model_package(ModelPackageName=arn)
+    except Exception as error:
+        if is_not_found(error):
+            raise RefusedError(
+                f"Model package {arn} does not exist (or this role cannot see it): "
+                f"{error_message(error)}"
+            ) from None
+        raise
+    return Package.from_description(description)
+
+
+def latest_approved_arn(clients: Clients, group: str) -> str:
+    try:
+        response = clients.sagemaker.list_model_packages(
+            ModelPackageGroupName=group,
+            ModelApprovalStatus="Approved",
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            MaxResults=1,
+        )
+    except Exception as error:
+        if is_not_found(error):
+            raise RefusedError(
+                f"Model package group '{group}' does not exist: {error_message(error)}. "
+                "Create it with `make apply ENV=<env>`."
+            ) from None
+        raise
+    summaries = response.get("ModelPackageSummaryList", [])
+    if not summaries:
+        raise RefusedError(
+            f"No Approved model package in group '{group}'. Run the pipeline, then approve a "
+            f"package. {APPROVE_HINT}"
+        )
+    return summaries[0]["ModelPackageArn"]
+
+
+def check_deployable(settings: Settings, package: Package) -> None:
+    """Refuse a package that is not Approved or belongs to another environment's group."""
+    if package.group != settings.model_package_group:
+        raise RefusedError(
+            f"Model package {package.arn} belongs to group '{package.group}', not to "
+            f"'{settings.model_package_group}' (environment {settings.environment}). Deploy it to "
+            "its own environment, or register the model in this environment's group."
+        )
+    if package.status != "Approved":
+        raise RefusedError(
+            f"Model package {package.arn} is {package.status or 'without a status'}, not "
+            f"Approved: refusing to deploy it. {APPROVE_HINT}"
+        )
+
+
+def resolve(clients: Clients, settings: Settings, requested: str | None) -> Package:
+    """The package to deploy: an ARN (format, group and status checked) or the latest Approved."""
+    if not requested or requested == "latest":
+        arn = latest_approved_arn(clients, settings.model_package_group)
+    else:
+        arn = requested
+        parsed = parse_model_package_arn(arn)
+        if parsed.group.lower() != settings.model_package_group.lower():
+            raise RefusedError(
+                f"Model package {arn} belongs to group '{parsed.group}', not to "
+                f"'{settings.model_package_group}' (environment {settings.environment})."
+            )
+    package = describe_package(clients, arn)
+    check_deployable(settings, package)
+    return package
+
+
+# -- what an endpoint serves ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Serving:
+    endpoint_name: str
+    status: str
+    config_name: str
+    package_arn: str
+    pending_config_name: str = ""
+    pending_package_arn: str = ""
+    failure_reason: str = ""
+    last_modified: str = ""
+
+
+def describe_endpoint(clients: Clients, name: str) -> dict | None:
+    try:
+        return clients.sagemaker.describe_endpoint(EndpointName=name)
+    except Exception as error:
+        if is_not_found(error):
+            return None
+        raise
+
+
+def package_of_config(clients: Clients, config_name: str) -> str:
+    """The model package behind an endpoint config: its model's container, else its tag."""
+    if not config_name:
+        return ""
+    try:
+        config = clients.sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
+    except Exception as error:
+        if is_not_found(error):
+            return ""
+        raise
+    variants = config.get("ProductionVariants", [])
+    variant = next((v for v in variants if v.get("VariantName") == VARIANT_NAME), None)
+    variant = variant or (variants[0] if variants else {})
+    model_name = variant.get("ModelName", "")
+    if model_name:
+        try:
+            model = clients.sagemaker.describe_model(ModelName=model_name)
+        except Exception as error:
+            if not is_not_found(error):
+                raise
+            model = {}
+        containers = [model.get("PrimaryContainer") or {}, *(model.get("Containers") or [])]
+        for container in containers:
+            if container.get("ModelPackageName"):
+                return container["ModelPackageName"]
+    arn = config.get("EndpointConfigArn", "")
+    if arn:
+        tags = clients.sagemaker.list_tags(ResourceArn=arn).get("Tags", [])
+        for tag in tags:
+            if tag.get("Key") == "ModelPackageArn":
+                return tag.get("Value", "")
+    return ""
+
+
+def serving(clients: Clients, endpoint_name: str) -> Serving | None:
+    """What the endpoint serves now (and what it is being updated to), or None if absent."""
+    endpoint = describe_endpoint(clients, endpoint_name)
+    if endpoint is None:
+        return None
+    config_name = endpoint.get("EndpointConfigName", "")
+    pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName", "")
+    if pending == config_name:
+        pending = ""
+    last_modified = endpoint.get("LastModifiedTime")
+    return Serving(
+        endpoint_name=endpoint_name,
+        status=endpoint.get("EndpointStatus", ""),
+        config_name=config_name,
+        package_arn=package_of_config(clients, config_name),
+        pending_config_name=pending,
+        pending_package_arn=package_of_config(clients, pending) if pending else "",
+        failure_reason=endpoint.get("FailureReason", "") or "",
+        last_modified=last_modified.isoformat() if hasattr(last_modified, "isoformat") else "",
+    )
+
+
+def ensure_not_local(settings: Settings, command: str) -> None:
+    if settings.is_local:
+        raise DeployError(
+            f"ENV=local has no SageMaker endpoint: `{command}` is for dev, staging and prod. "
+            "Locally use `make deploy ENV=local` and `python -m local_runner` "
+            "(run|models|approve|serve|undeploy|status|logs)."
+        )
