@@ -1,0 +1,139 @@
+"""python -m local_runner: run, models, approve, reject, rollback, serve, undeploy, status, logs,
+deploy, smoke-test (ENV=local).
+
+Exit codes: 0 success; 1 a step or command failed; 2 a definition or usage error (unsupported step
+type or function, unknown parameter, ...); 3 the run reached a Fail step (the quality gate rejected
+the model: nothing was registered).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from env_config import EnvConfigError
+from local_runner import endpoint, lifecycle
+from local_runner.executor import DefinitionError, parse_overrides
+from local_runner.expressions import ExpressionError, UnsupportedError
+from local_runner.registry import RegistryError
+
+
+def _overrides(text: str | None) -> dict[str, str]:
+    return parse_overrides(shlex.split(text or ""))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local_runner", description=__doc__.splitlines()[0]
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the pipeline definition locally")
+    run.add_argument("--params", help='overrides, e.g. "AccuracyThreshold=0.95 MaxIter=50"')
+    run.add_argument("--definition", type=Path, default=lifecycle.DEFINITION)
+    run.add_argument("--no-cache", action="store_true", help="run every step, ignore the cache")
+    commands.add_parser("models", help="list model package versions, status, metrics, lineage")
+    for name in ("approve", "reject"):
+        sub = commands.add_parser(name, help=f"{name} a model package version")
+        sub.add_argument("version", type=int)
+    commands.add_parser("rollback", help="reject the champion; the previous one is served again")
+    serve = commands.add_parser("serve", help="serve the champion on 127.0.0.1:PORT")
+    serve.add_argument("--port", type=int)
+    commands.add_parser("undeploy", help="stop the local endpoint")
+    commands.add_parser("status", help="last execution, champion, endpoint")
+    logs = commands.add_parser("logs", help="a step's logs (latest execution by default)")
+    logs.add_argument("--step", required=True)
+    logs.add_argument("--execution")
+    logs.add_argument("--lines", type=int)
+    deploy = commands.add_parser("deploy", help="the whole life cycle (make deploy ENV=local)")
+    deploy.add_argument("--port", type=int)
+    deploy.add_argument("--params")
+    smoke = commands.add_parser("smoke-test", help="invoke the endpoint with test rows")
+    smoke.add_argument("--port", type=int)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return dispatch(args)
+    except (DefinitionError, UnsupportedError, ExpressionError, EnvConfigError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except (lifecycle.LocalError, RegistryError, endpoint.EndpointError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    local = lifecycle.Local.load()
+    registry = local.registry
+    if args.command == "run":
+        result = lifecycle.run(
+            local,
+            _overrides(args.params),
+            definition_path=args.definition,
+            use_cache=not args.no_cache,
+        )
+        for item in result.registered:
+            note = " (already registered)" if item.get("duplicate") else ""
+            print(f"Registered {item['group']} version {item['version']}: {item['status']}{note}")
+            if item["status"] != "Approved":
+                print(f"  approve it: make approve ENV=local VERSION={item['version']}")
+        if result.status != "Succeeded" and result.failed_step:
+            print(f"Logs: python -m local_runner logs --step {result.failed_step}")
+        return result.exit_code
+    if args.command == "models":
+        print(lifecycle.describe_versions(local))
+        return 0
+    if args.command == "approve":
+        record = registry.approve(local.group, args.version, "approved by make approve")
+        print(f"Version {record['ModelPackageVersion']} is Approved and is the champion.")
+        lifecycle.follow_champion(local)
+        return 0
+    if args.command == "reject":
+        record = registry.reject(local.group, args.version, "rejected by make reject")
+        champion = registry.champion(local.group)["version"]
+        print(
+            f"Version {record['ModelPackageVersion']} is Rejected; champion: {champion or 'none'}."
+        )
+        lifecycle.follow_champion(local)
+        return 0
+    if args.command == "rollback":
+        record, champion = registry.rollback(local.group)
+        print(
+            f"Rolled back: version {record['ModelPackageVersion']} is Rejected; champion: "
+            f"{champion or 'none'}."
+        )
+        lifecycle.follow_champion(local)
+        return 0
+    if args.command == "serve":
+        if lifecycle.serve_champion(local, args.port or local.port) is None:
+            print("error: no approved version to serve (make deploy ENV=local).", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "undeploy":
+        endpoint.undeploy()
+        return 0
+    if args.command == "status":
+        print(lifecycle.status_text(local))
+        return 0
+    if args.command == "logs":
+        print(lifecycle.read_log(args.step, args.execution, args.lines), end="")
+        return 0
+    if args.command == "deploy":
+        limit = float(local.config.get("endpoint.smoke_test.max_latency_ms"))
+        return lifecycle.deploy(local, args.port or local.port, _overrides(args.params), limit)
+    if args.command == "smoke-test":
+        port = args.port or (endpoint.status()["proxy"] or {}).get("port") or local.port
+        execution = lifecycle.latest_execution(with_step="Preprocess")
+        if execution is None:
+            raise lifecycle.LocalError("no execution with a test split yet: make run ENV=local")
+        rows, labels = lifecycle.test_rows(
+            execution, int(local.config.get("endpoint.smoke_test.rows"))
+        )
+        limit = float(local.config.get("endpoint.smoke_test.max_latency_ms"))
+        lifecycle.smoke_test(port, rows, labels, limit)
+        return 0
+    raise AssertionError(args.command)

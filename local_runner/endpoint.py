@@ -1,0 +1,270 @@
+"""The local endpoint: training_code/serve.py behind the front proxy (local_runner.proxy).
+
+deploy(): extract the version's model.tar.gz, start serve.py on a spare port, wait for /ping, point
+the proxy at it (backend.json, atomic rename), check that the proxy now answers with the new
+version, then stop the old serve.py. A new version that does not become healthy is stopped and the
+old one keeps serving. State lives in <home>/endpoint/: proxy.json, backend.json, models/, logs/.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+from typing import Any
+
+from env_config import REPO_ROOT
+from local_runner import fsutil, objectstore, paths
+
+SERVE_SCRIPT = REPO_ROOT / "training_code" / "serve.py"
+HEALTH_TIMEOUT = 60.0
+
+
+class EndpointError(RuntimeError):
+    """The endpoint could not be started, switched or reached."""
+
+
+def state_dir() -> Path:
+    return paths.endpoint_dir()
+
+
+def serve_script() -> Path:
+    return Path(os.environ.get("LOCAL_RUNNER_SERVE_SCRIPT", SERVE_SCRIPT))
+
+
+def _read(name: str) -> dict[str, Any] | None:
+    path = state_dir() / name
+    return fsutil.read_json(path) if path.is_file() else None
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _ours(pid: int, marker: str) -> bool:
+    """Alive and still the process we started (a recycled pid is never signalled)."""
+    if not fsutil.pid_alive(pid):
+        return False
+    cmdline = _cmdline(pid)
+    return marker in cmdline if cmdline else True
+
+
+def _stop(pid: int, marker: str, grace: float = 5.0) -> None:
+    if not _ours(pid, marker):
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.time() + grace
+    while time.time() < deadline:
+        if not fsutil.pid_alive(pid):
+            return
+        try:  # reap it if it is our child (tests start it from this process)
+            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                return
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    if fsutil.pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def request(
+    port: int, method: str, path: str, body: bytes | None = None, content_type: str = "text/csv"
+) -> tuple[int, bytes, dict[str, str]]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        headers = {"Content-Type": content_type} if body is not None else {}
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
+    finally:
+        conn.close()
+
+
+def _healthy(port: int) -> tuple[bool, dict[str, str]]:
+    try:
+        status, _, headers = request(port, "GET", "/ping")
+        return status == 200, headers
+    except OSError:
+        return False, {}
+
+
+def _spawn(argv: list[str], log: Path) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as handle:
+        return subprocess.Popen(
+            argv,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # outlives `make`: the endpoint runs until undeploy
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+
+
+def extract_model(record: dict[str, Any]) -> Path:
+    """models/v<version>-<sha12>/ with the archive's contents (extracted once, atomically)."""
+    target = (
+        state_dir()
+        / "models"
+        / f"v{record['ModelPackageVersion']}-{record['ModelDataSha256'][:12]}"
+    )
+    if target.is_dir():
+        return target
+    source = objectstore.path_for(record["ModelDataUrl"])
+    temporary = target.with_name(target.name + fsutil.PARTIAL_MARK + f"{os.getpid()}-x")
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir(parents=True)
+    with tarfile.open(source, "r:gz") as archive:
+        archive.extractall(temporary, filter="data")
+    os.replace(temporary, target)
+    return target
+
+
+def ensure_proxy(port: int) -> dict[str, Any]:
+    proxy = _read("proxy.json")
+    if proxy and _ours(proxy["pid"], "local_runner.proxy"):
+        if proxy["port"] == port:
+            return proxy
+        _stop(proxy["pid"], "local_runner.proxy")
+    if port_in_use(port):
+        raise EndpointError(
+            f"127.0.0.1:{port} is already in use by another program. Stop it, or choose another "
+            f"port: make deploy ENV=local PORT=<port>."
+        )
+    process = _spawn(
+        [
+            sys.executable,
+            "-m",
+            "local_runner.proxy",
+            "--port",
+            str(port),
+            "--state",
+            str(state_dir() / "backend.json"),
+        ],
+        state_dir() / "logs" / "proxy.log",
+    )
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise EndpointError(
+                f"the endpoint proxy exited at start; see {state_dir() / 'logs' / 'proxy.log'}."
+            )
+        if port_in_use(port):
+            break
+        time.sleep(0.05)
+    proxy = {"pid": process.pid, "port": port, "started": time.time()}
+    fsutil.write_json(state_dir() / "proxy.json", proxy)
+    return proxy
+
+
+def deploy(record: dict[str, Any], port: int, out=print) -> dict[str, Any]:
+    """Serve this registry version on 127.0.0.1:port, replacing the current one without downtime."""
+    current = _read("backend.json")
+    proxy = _read("proxy.json")
+    if (
+        current
+        and proxy
+        and proxy["port"] == port
+        and current.get("sha256") == record["ModelDataSha256"]
+        and _ours(current["pid"], "serve.py")
+        and _ours(proxy["pid"], "local_runner.proxy")
+        and _healthy(port)[0]
+    ):
+        out(f"Endpoint already serves version {record['ModelPackageVersion']} on 127.0.0.1:{port}.")
+        return current
+    model_dir = extract_model(record)
+    backend_port = free_port()
+    version = record["ModelPackageVersion"]
+    log = state_dir() / "logs" / f"serve-v{version}-{backend_port}.log"
+    process = _spawn(
+        [
+            sys.executable,
+            str(serve_script()),
+            "--model-dir",
+            str(model_dir),
+            "--port",
+            str(backend_port),
+            "--host",
+            "127.0.0.1",
+        ],
+        log,
+    )
+    deadline = time.time() + HEALTH_TIMEOUT
+    while not _healthy(backend_port)[0]:
+        if process.poll() is not None or time.time() > deadline:
+            _stop(process.pid, "serve.py")
+            text = log.read_text(errors="replace") if log.exists() else ""
+            tail = "\n".join(text.splitlines()[-20:])
+            raise EndpointError(
+                f"version {version} did not become healthy (GET /ping) on port {backend_port}; "
+                f"the endpoint keeps serving what it served before. Log {log}:\n{tail}"
+            )
+        time.sleep(0.05)
+    backend = {
+        "pid": process.pid,
+        "port": backend_port,
+        "version": version,
+        "group": record["ModelPackageGroupName"],
+        "sha256": record["ModelDataSha256"],
+        "model_dir": str(model_dir),
+        "log": str(log),
+        "started": time.time(),
+    }
+    fsutil.write_json(state_dir() / "backend.json", backend)
+    ensure_proxy(port)
+    deadline = time.time() + 15
+    while True:  # the proxy must answer for the new version before the old one goes
+        ok, headers = _healthy(port)
+        if ok and headers.get("x-model-version") == str(version):
+            break
+        if time.time() > deadline:
+            raise EndpointError(f"the proxy on port {port} does not answer for version {version}.")
+        time.sleep(0.05)
+    if current and current["pid"] != process.pid:
+        time.sleep(0.5)  # let requests already forwarded to the old backend finish
+        _stop(current["pid"], "serve.py")
+        out(f"Switched 127.0.0.1:{port} from version {current.get('version')} to {version}.")
+    else:
+        out(f"Serving version {version} on 127.0.0.1:{port}.")
+    return backend
+
+
+def undeploy(out=print) -> bool:
+    stopped = False
+    for name, marker in (("backend.json", "serve.py"), ("proxy.json", "local_runner.proxy")):
+        state = _read(name)
+        if state:
+            _stop(state["pid"], marker)
+            (state_dir() / name).unlink(missing_ok=True)
+            stopped = True
+    out("Endpoint stopped." if stopped else "No local endpoint was running.")
+    return stopped
+
+
+def status() -> dict[str, Any]:
+    proxy = _read("proxy.json")
+    backend = _read("backend.json")
+    running = bool(proxy and _ours(proxy["pid"], "local_runner.proxy"))
+    healthy = running and _healthy(proxy["port"])[0]
+    return {"running": running, "healthy": healthy, "proxy": proxy, "backend": backend}
