@@ -8,6 +8,7 @@ Expected failures print one line (what, and what to do) and exit non-zero, witho
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Sequence
@@ -47,6 +48,9 @@ def parser() -> argparse.ArgumentParser:
             sub.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
         if name in ("rollout", "smoke-test"):
             sub.add_argument("--test-data", help="S3 prefix or CSV path (default: TestDataUri)")
+            sub.add_argument(
+                "--max-latency-ms", type=int, help="default: endpoint.smoke_test.max_latency_ms"
+            )
         if name == "rollback":
             sub.add_argument("--timeout", type=float, help="seconds to wait")
             sub.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
@@ -75,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     from deploy.settings import load
 
     settings = load(args.env)
+    if getattr(args, "max_latency_ms", None):
+        settings = dataclasses.replace(settings, smoke_max_latency_ms=args.max_latency_ms)
     clients = Clients(settings.region)
 
     if args.command in ("status", "logs") and settings.is_local:

@@ -62,6 +62,7 @@ class Deployer:
         poll_seconds: float = 30.0,
         timeout_seconds: float | None = None,
         lock_owner: str | None = None,
+        smoke_clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.clients = clients
         self.settings = settings
@@ -70,6 +71,7 @@ class Deployer:
         self.now = now
         self.monotonic = monotonic
         self.poll_seconds = poll_seconds
+        self.smoke_clock = smoke_clock
         self.timeout_seconds = timeout_seconds or (
             PROVISIONING_SECONDS + settings.canary_wait_seconds + settings.termination_wait_seconds
         )
@@ -301,7 +303,11 @@ class Deployer:
             self.wait_for(name)
             if rows:
                 result = smoke.run(
-                    self.clients, settings.endpoint_name, rows, settings.smoke_max_latency_ms
+                    self.clients,
+                    settings.endpoint_name,
+                    rows,
+                    settings.smoke_max_latency_ms,
+                    clock=self.smoke_clock,
                 )
                 self.out(result.summary())
                 if not result.ok:
@@ -453,7 +459,11 @@ class Deployer:
         else:
             rows = self.test_rows(package, test_data)
         result = smoke.run(
-            self.clients, self.settings.endpoint_name, rows, self.settings.smoke_max_latency_ms
+            self.clients,
+            self.settings.endpoint_name,
+            rows,
+            self.settings.smoke_max_latency_ms,
+            clock=self.smoke_clock,
         )
         self.out(result.summary())
         return result

@@ -1,0 +1,204 @@
+"""Fixtures for deploy/: an AWS world in moto (mock_aws) with a model package group, packages,
+test data, a champion marker and the rollback alarms; plus the two small moto extensions the flows
+need, because moto 5 lacks UpdateEndpoint and ListPipelineExecutionSteps:
+
+- `moto_update_endpoint` answers UpdateEndpoint by switching moto's endpoint to the new config
+  (what SageMaker does once a blue/green update completes) and records each request;
+- `steps_for` answers ListPipelineExecutionSteps from a dict the test fills.
+
+Both hook botocore's `before-call` event on the one client (as botocore's Stubber does), after
+botocore has validated the request against the service model, so a malformed request still fails.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from deploy.aws import Clients
+from deploy.settings import Settings
+
+ACCOUNT = "123456789012"  # moto's account
+REGION = "us-east-1"
+GROUP = "sagemaker-gitops-staging"
+SCHEMA = Path(__file__).resolve().parents[2] / "training_code" / "schema.json"
+FEATURES = json.loads(SCHEMA.read_text(encoding="utf-8"))["features"]
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch):
+    """Fake credentials; nothing can reach real AWS or a leftover endpoint override."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER",
+                 "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "GITHUB_OUTPUT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """staging's values (data capture on, canary 10 %), pointed at moto's account."""
+    from env_config import load
+
+    base = Settings.from_env_config(load("staging"))
+    return replace(base, execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker-gitops-staging-execution")
+
+
+def make_test_csv(rows: int = 25) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([*FEATURES, "malignant"])
+    for number in range(rows):
+        writer.writerow([round(0.1 * number + i, 3) for i in range(len(FEATURES))] + [number % 2])
+    return buffer.getvalue()
+
+
+def predictions(count: int, label: object = 1, probability: object = 0.9) -> str:
+    return json.dumps({"predictions": [{"label": label, "probability": probability}] * count})
+
+
+class World:
+    """moto state plus helpers to add packages and queue endpoint answers."""
+
+    predictions = staticmethod(predictions)
+    make_test_csv = staticmethod(make_test_csv)
+
+    def __init__(self, clients: Clients, settings: Settings) -> None:
+        self.clients = clients
+        self.settings = settings
+        self.update_requests: list[dict] = []
+        self.steps: dict[str, list[dict]] = {}
+
+    def add_package(self, status: str = "Approved", group: str = GROUP, *, metadata: dict | None = None,
+                    tag: str = "v") -> str:
+        s3 = self.clients.s3
+        number = len(s3.list_objects_v2(Bucket=self.settings.bucket, Prefix="staging/models/").get("Contents", []))
+        key = f"staging/models/job-{tag}{number}/output/model.tar.gz"
+        s3.put_object(Bucket=self.settings.bucket, Key=key, Body=f"model {tag}{number}".encode())
+        meta = {
+            "GitSha": f"{number:040d}",
+            "TestDataUri": f"s3://{self.settings.bucket}/staging/processed/exec-1/test/",
+            "Hyperparameters": json.dumps({"max_iter": 200}),
+        }
+        meta.update(metadata or {})
+        meta = {key: value for key, value in meta.items() if value is not None}
+        return self.clients.sagemaker.create_model_package(
+            ModelPackageGroupName=group,
+            ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [{
+                    "Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-gitops-inference@sha256:" + "a" * 64,
+                    "ModelDataUrl": f"s3://{self.settings.bucket}/{key}",
+                }],
+                "SupportedContentTypes": ["text/csv", "application/json"],
+                "SupportedResponseMIMETypes": ["application/json"],
+            },
+            CustomerMetadataProperties=meta,
+            ModelMetrics={"ModelQuality": {"Statistics": {
+                "ContentType": "application/json",
+                "S3Uri": f"s3://{self.settings.bucket}/staging/models/evaluation/exec-1/evaluation.json",
+            }}},
+        )["ModelPackageArn"]
+
+    def answer(self, *bodies: str) -> None:
+        """Queue what the endpoint returns for the next distinct invocations (moto's runtime)."""
+        from moto.sagemakerruntime.models import sagemakerruntime_backends
+
+        backend = sagemakerruntime_backends[ACCOUNT][REGION]
+        backend.results.clear()  # moto replays the first answer to a body; a new model answers anew
+        queue = backend.results_queue
+        for body in bodies:
+            queue.append((body, "application/json", "AllTraffic", ""))
+
+    def good_answers(self) -> None:
+        self.answer(predictions(self.settings.smoke_rows), predictions(1))
+
+    def endpoint(self) -> dict:
+        return self.clients.sagemaker.describe_endpoint(EndpointName=self.settings.endpoint_name)
+
+    def object_exists(self, key: str) -> bool:
+        listing = self.clients.s3.list_objects_v2(Bucket=self.settings.bucket, Prefix=key)
+        return any(o["Key"] == key for o in listing.get("Contents", []))
+
+    def read(self, key: str) -> bytes:
+        return self.clients.s3.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
+
+
+def install_moto_extensions(world: World) -> None:
+    from botocore.awsrequest import AWSResponse
+    from moto.sagemaker.models import sagemaker_backends
+
+    def update_endpoint(params, **_):
+        params = json.loads(params["body"])  # the request as sent (after botocore validated it)
+        world.update_requests.append(params)
+        backend = sagemaker_backends[ACCOUNT][REGION]
+        endpoint = backend.endpoints[params["EndpointName"]]
+        backend.describe_endpoint_config(params["EndpointConfigName"])  # must exist
+        endpoint.endpoint_config_name = params["EndpointConfigName"]
+        return AWSResponse(None, 200, {}, None), {"EndpointArn": endpoint.arn}
+
+    def list_steps(params, **_):
+        params = json.loads(params["body"])
+        steps = world.steps.get(params["PipelineExecutionArn"], [])
+        return AWSResponse(None, 200, {}, None), {"PipelineExecutionSteps": steps}
+
+    events = world.clients.sagemaker.meta.events
+    events.register("before-call.sagemaker.UpdateEndpoint", update_endpoint)
+    events.register("before-call.sagemaker.ListPipelineExecutionSteps", list_steps)
+
+
+@pytest.fixture
+def world(settings):
+    from moto import mock_aws
+
+    with mock_aws():
+        clients = Clients(REGION)
+        s3 = clients.s3
+        s3.create_bucket(Bucket=settings.bucket)
+        s3.put_object(Bucket=settings.bucket, Key="staging/champion/current/NO_CHAMPION", Body=b"")
+        s3.put_object(Bucket=settings.bucket, Key="staging/processed/exec-1/test/test.csv",
+                      Body=make_test_csv().encode())
+        clients.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
+        clients.sagemaker.create_model_package_group(ModelPackageGroupName="sagemaker-gitops-prod")
+        for alarm in settings.alarm_names:
+            clients.cloudwatch.put_metric_alarm(
+                AlarmName=alarm, MetricName="Invocation5XXErrors", Namespace="AWS/SageMaker",
+                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                ComparisonOperator="GreaterThanOrEqualToThreshold",
+            )
+        world = World(clients, settings)
+        install_moto_extensions(world)
+        yield world
+
+
+@pytest.fixture
+def deployer_for(world):
+    """A Deployer on the moto world that never sleeps, measures 1 ms per invocation, and whose
+    wall clock moves one minute per reading (unique resource names, no real time involved)."""
+    from datetime import UTC, datetime, timedelta
+
+    from deploy.rollout import Deployer
+
+    minutes = iter(range(100_000))
+    start = datetime(2026, 11, 23, 13, 0, 0, tzinfo=UTC)
+
+    def now():
+        return start + timedelta(minutes=next(minutes))
+
+    def make(**overrides):
+        settings = overrides.pop("settings", world.settings)
+        ticks = iter(i * 0.001 for i in range(10_000))
+        options = {"out": lambda _line: None, "sleep": lambda _s: None, "poll_seconds": 0,
+                   "smoke_clock": lambda: next(ticks), "lock_owner": "test-owner", "now": now}
+        options.update(overrides)
+        return Deployer(world.clients, settings, **options)
+
+    return make
