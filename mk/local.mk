@@ -1,0 +1,49 @@
+# ENV=local: run the generated pipeline definition on this machine (no AWS, no Docker), keep a local
+# model registry and serve the champion on 127.0.0.1:PORT. See docs/local.md.
+# `make deploy ENV=local` (mk/cicd.mk) calls local-deploy; `make status|logs|rollback ENV=local`
+# (mk/deploy.mk) call `python -m local_runner status|logs|rollback`.
+
+PORT ?=
+LOCAL_RUNNER := $(PY) -m local_runner
+LOCAL_PORT_ARG = $(if $(PORT),--port $(PORT))
+LOCAL_PARAMS_ARG = $(if $(PARAMS),--params "$(PARAMS)")
+
+.PHONY: local-only run models approve reject serve undeploy local-deploy local-smoke-test \
+	local-test benchmark-local
+
+local-only: env-check
+	@if [ "$(ENV)" != "local" ]; then \
+	  echo "'make $(MAKECMDGOALS)' is for ENV=local. On AWS the pipeline runs in SageMaker (make deploy ENV=$(ENV) START_PIPELINE=1) and people approve model packages in the SageMaker model registry (aws sagemaker update-model-package --model-package-arn <arn> --model-approval-status Approved)." >&2; \
+	  exit 2; fi
+
+run: local-only $(STAMP) ## ENV=local: run the pipeline here (definition if stale, sample data, cache) [PARAMS="AccuracyThreshold=0.95 MaxIter=50"]
+	$(LOCAL_RUNNER) run $(LOCAL_PARAMS_ARG)
+
+models: local-only $(STAMP) ## ENV=local: list model versions with status, metrics and lineage
+	@$(LOCAL_RUNNER) models
+
+approve: local-only $(STAMP) ## ENV=local: approve VERSION=n (it becomes the champion; a running endpoint switches to it)
+	@test -n "$(VERSION)" || { echo "Give the version: make approve ENV=local VERSION=<n> (see make models ENV=local)." >&2; exit 2; }
+	$(LOCAL_RUNNER) approve $(VERSION)
+
+reject: local-only $(STAMP) ## ENV=local: reject VERSION=n (if it was the champion, the previous one is restored)
+	@test -n "$(VERSION)" || { echo "Give the version: make reject ENV=local VERSION=<n> (see make models ENV=local)." >&2; exit 2; }
+	$(LOCAL_RUNNER) reject $(VERSION)
+
+serve: local-only $(STAMP) ## ENV=local: serve the champion on 127.0.0.1:PORT (default endpoint.port), zero-downtime swap
+	$(LOCAL_RUNNER) serve $(LOCAL_PORT_ARG)
+
+undeploy: local-only $(STAMP) ## ENV=local: stop the local endpoint
+	$(LOCAL_RUNNER) undeploy
+
+local-deploy: local-only $(STAMP) ## ENV=local life cycle: data, definition, run, approval, serve on 127.0.0.1:PORT, smoke test
+	$(LOCAL_RUNNER) deploy $(LOCAL_PORT_ARG) $(LOCAL_PARAMS_ARG)
+
+local-smoke-test: local-only $(STAMP) ## ENV=local: invoke the running endpoint with rows of the test split
+	$(LOCAL_RUNNER) smoke-test $(LOCAL_PORT_ARG)
+
+local-test: $(STAMP) ## Only the local runner's tests (make test runs them too)
+	$(PY) -m pytest tests/local_runner
+
+benchmark-local: $(STAMP) ## Measure the local runner (overhead, cached rerun, endpoint) for docs/benchmarks.md
+	$(PY) scripts/benchmark_local.py
