@@ -35,9 +35,9 @@ locals {
   lambda_function_name = "${local.name}-deploy"
   api_destination_name = "${local.name}-github-dispatch"
   dlq_name             = "${local.name}-approval-dlq"
-  data_capture_uri     = "s3://${local.res.artifact_bucket}/${local.res.prefix}/data-capture/"
-  alarm_latency_ms     = coalesce(var.alarm_latency_ms, local.cfg.endpoint.smoke_test.max_latency_ms)
-  alarm_names          = ["${local.res.endpoint_name}-5xx-errors", "${local.res.endpoint_name}-model-latency"]
+  # Same place deploy/ (builders.build_data_capture_config) sends captures after a rollout.
+  data_capture_uri = "s3://${local.res.artifact_bucket}/${local.res.prefix}/datacapture/${local.res.endpoint_name}"
+  alarm_latency_ms = coalesce(var.alarm_latency_ms, local.cfg.endpoint.smoke_test.max_latency_ms)
 }
 
 module "storage" {
@@ -174,6 +174,15 @@ module "approval" {
     ARTIFACT_PREFIX         = local.res.prefix
     ENDPOINT_INSTANCE_TYPE  = local.cfg.endpoint.instance_type
     ENDPOINT_INSTANCE_COUNT = tostring(local.cfg.endpoint.initial_instance_count)
+    # Optional ones deploy/settings.py reads (safe defaults when absent); set so YAML stays the truth.
+    ENDPOINT_DATA_CAPTURE_PERCENT     = tostring(local.cfg.endpoint.data_capture.enabled ? local.cfg.endpoint.data_capture.sampling_percentage : 0)
+    ENDPOINT_CANARY_PERCENT           = tostring(local.cfg.endpoint.deployment.canary_percent)
+    ENDPOINT_CANARY_WAIT_SECONDS      = tostring(local.cfg.endpoint.deployment.wait_seconds)
+    ENDPOINT_TERMINATION_WAIT_SECONDS = tostring(local.cfg.endpoint.deployment.termination_wait_seconds)
+    SUBNET_IDS                        = join(",", local.network.subnet_ids)
+    SECURITY_GROUP_IDS                = join(",", local.network.security_group_ids)
+    ENABLE_NETWORK_ISOLATION          = tostring(local.network.enable_network_isolation)
+    PIPELINE_NAME                     = local.res.pipeline_name
   }
 }
 

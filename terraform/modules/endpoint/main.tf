@@ -146,8 +146,9 @@ locals {
   create  = var.model_package_arn != ""
   variant = "AllTraffic"
   alarms = {
-    "5xx"     = "${var.endpoint_name}-5xx-errors"
-    "latency" = "${var.endpoint_name}-model-latency"
+    # deploy/settings.py derives the same names (alarm_names) for UpdateEndpoint's auto-rollback.
+    "5xx"     = "${var.endpoint_name}-5xx"
+    "latency" = "${var.endpoint_name}-latency"
   }
 }
 
@@ -204,6 +205,10 @@ resource "aws_sagemaker_endpoint_configuration" "initial" {
       }
       capture_options {
         capture_mode = "Output"
+      }
+      capture_content_type_header {
+        csv_content_types  = ["text/csv"]
+        json_content_types = ["application/json"]
       }
     }
   }

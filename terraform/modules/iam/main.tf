@@ -273,20 +273,27 @@ locals {
         Resource = "*" # required: ListModelPackages has no resource type (rollback finds the previous approved package)
       },
       {
-        # deploy/ names every model and endpoint config it creates <endpoint_name>-<suffix>.
+        # deploy/ names every model and endpoint config it creates <endpoint_name>-v<N>-<stamp>.
         Sid    = "RolloutOnThisEndpoint"
         Effect = "Allow"
         Action = [
           "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
           "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DeleteEndpointConfig",
-          "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint",
-          "sagemaker:InvokeEndpoint", "sagemaker:AddTags",
+          "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint",
+          "sagemaker:InvokeEndpoint", "sagemaker:AddTags", "sagemaker:ListTags",
         ]
         Resource = [
           local.endpoint,
           "${local.arn_sm}:endpoint-config/${lower(var.endpoint_name)}*",
           "${local.arn_sm}:model/${lower(var.endpoint_name)}*",
         ]
+      },
+      {
+        # `python -m deploy status|logs` reports the latest pipeline runs and their failing step.
+        Sid      = "ReadPipelineRuns"
+        Effect   = "Allow"
+        Action   = ["sagemaker:ListPipelineExecutions", "sagemaker:ListPipelineExecutionSteps", "sagemaker:DescribePipelineExecution"]
+        Resource = [local.pipeline, "${local.pipeline}/execution/*"]
       },
       local.pass_execution_role,
       {
@@ -305,30 +312,33 @@ locals {
         Sid    = "ReadEndpointLogs"
         Effect = "Allow"
         Action = ["logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams"]
-        Resource = [
-          "arn:aws:logs:${var.region}:${var.account_id}:log-group:/aws/sagemaker/Endpoints/${var.endpoint_name}",
-          "arn:aws:logs:${var.region}:${var.account_id}:log-group:/aws/sagemaker/Endpoints/${var.endpoint_name}:log-stream:*",
-        ]
+        Resource = flatten([
+          for group in ["/aws/sagemaker/Endpoints/${var.endpoint_name}", "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TrainingJobs"] : [
+            "arn:aws:logs:${var.region}:${var.account_id}:log-group:${group}",
+            "arn:aws:logs:${var.region}:${var.account_id}:log-group:${group}:log-stream:*",
+          ]
+        ])
       },
       {
         Sid       = "ListChampionAndModels"
         Effect    = "Allow"
         Action    = "s3:ListBucket"
         Resource  = var.bucket_arn
-        Condition = { StringLike = { "s3:prefix" = ["${var.prefix}/champion/*", "${var.prefix}/models/*"] } }
+        Condition = { StringLike = { "s3:prefix" = ["${var.prefix}/champion/*", "${var.prefix}/models/*", "${var.prefix}/deploy/*"] } }
       },
       {
         Sid      = "ReadModels"
         Effect   = "Allow"
         Action   = "s3:GetObject"
-        Resource = ["${var.bucket_arn}/${var.prefix}/models/*", "${var.bucket_arn}/${var.prefix}/champion/*"]
+        Resource = ["${var.bucket_arn}/${var.prefix}/models/*", "${var.bucket_arn}/${var.prefix}/champion/*", "${var.bucket_arn}/${var.prefix}/deploy/*"]
       },
       {
-        # After a rollout, the deployed model becomes the champion the next run must beat.
-        Sid      = "WriteChampion"
+        # After a rollout the deployed model becomes the champion the next run must beat;
+        # deploy/ keeps its lock (conditional writes) and rollout state under deploy/.
+        Sid      = "WriteChampionAndDeployState"
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:DeleteObject"]
-        Resource = "${var.bucket_arn}/${var.prefix}/champion/*"
+        Resource = ["${var.bucket_arn}/${var.prefix}/champion/*", "${var.bucket_arn}/${var.prefix}/deploy/*"]
       },
       local.kms_use,
       local.kms_grant,

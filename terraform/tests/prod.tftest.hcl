@@ -1,0 +1,131 @@
+# prod: strictest gate, never force_destroy, and an endpoint once deployments/prod.json names a package.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  environment              = "prod"
+  pipeline_definition_file = "tests/fixtures/prod/pipeline-definition.json"
+  deployments_file         = "tests/fixtures/prod/deployment.json"
+}
+
+run "prod_protects_data" {
+  command = apply
+
+  assert {
+    condition     = module.storage.force_destroy == false
+    error_message = "prod must never force_destroy its bucket"
+  }
+  assert {
+    condition     = module.storage.public_access_blocked
+    error_message = "both buckets must block every kind of public access"
+  }
+  assert {
+    condition     = module.pipeline.tags["AccuracyThreshold"] == "0.94" && output.schedule_expression == "cron(0 2 ? * SUN *)"
+    error_message = "prod's gate (0.94) and schedule (Sunday 02:00) must come from prod.yaml"
+  }
+  assert {
+    condition     = module.storage.lifecycle_rules["prod/models/"] == 730
+    error_message = "prod keeps models two years (storage.lifecycle_days.models)"
+  }
+}
+
+run "prod_endpoint_from_recorded_package" {
+  command = apply
+
+  assert {
+    condition     = output.endpoint_managed && module.endpoint[0].facts.model_package == "arn:aws:sagemaker:us-east-1:000000000000:model-package/sagemaker-gitops-prod/3"
+    error_message = "the endpoint must serve deployments/prod.json's model_package_arn"
+  }
+  assert {
+    condition     = module.endpoint[0].facts.instance_type == "ml.m5.large" && module.endpoint[0].facts.instance_count == 2 && module.endpoint[0].facts.min_capacity == 2 && module.endpoint[0].facts.max_capacity == 4
+    error_message = "instances and autoscaling must come from prod.yaml's endpoint section"
+  }
+  assert {
+    condition     = module.endpoint[0].facts.data_capture && module.endpoint[0].facts.sampling == 10
+    error_message = "prod captures 10% of requests"
+  }
+  assert {
+    condition     = module.endpoint[0].facts.canary_percent == 10 && module.endpoint[0].facts.rollback_alarms == sort(output.alarm_names)
+    error_message = "blue/green canary with auto-rollback on both output alarms"
+  }
+  assert {
+    condition     = module.endpoint[0].facts.network_isolation
+    error_message = "network.enable_network_isolation must reach the model"
+  }
+}
+
+run "prod_encrypts_everything_with_its_key" {
+  command = apply
+
+  assert {
+    condition = alltrue([
+      for key_arn in concat(
+        values(module.storage.encryption),
+        values(module.ecr[0].encryption),
+        values(module.triggers.encryption),
+        values(module.alerts.encryption),
+        values(module.approval.encryption),
+        values(module.endpoint[0].encryption),
+      ) : key_arn == output.kms_key_arn
+    ])
+    error_message = "bucket, marker, images, schedule, topic, DLQ, connection and endpoint must all use the environment's KMS key"
+  }
+  assert {
+    condition     = module.ecr[0].immutable
+    error_message = "ECR repositories must have immutable tags and scan on push"
+  }
+}
+
+run "prod_iam_has_no_wildcard_actions" {
+  command = apply
+
+  assert {
+    condition = alltrue(flatten([
+      for name, document in output.iam_policy_documents : [
+        for statement in jsondecode(document).Statement : [
+          for action in flatten([statement.Action]) : !strcontains(action, "*")
+        ]
+      ]
+    ]))
+    error_message = "no IAM policy may contain a wildcard action (\"*\", \"sagemaker:*\", \"s3:Get*\", ...)"
+  }
+  assert {
+    condition = alltrue(flatten([
+      for name, document in output.iam_policy_documents : [
+        for statement in jsondecode(document).Statement :
+        statement.Resource != "*" || contains([
+          "EcrLogin", "SageMakerMetrics", "ListModelPackages", "ReadEndpointMetrics", "DescribeNetwork", "LambdaDescribeNetwork",
+        ], statement.Sid)
+        if can(statement.Resource)
+      ]
+    ]))
+    error_message = "a \"*\" resource is allowed only on the statements whose actions AWS cannot scope (each commented in modules/iam)"
+  }
+  assert {
+    condition     = strcontains(output.iam_policy_documents.deploy_trust, "repo:your-org/sagemaker-gitops:environment:prod")
+    error_message = "the deploy role must trust only the repository's prod GitHub environment"
+  }
+  assert {
+    condition     = jsondecode(output.iam_policy_documents.execution).Statement[index(jsondecode(output.iam_policy_documents.execution).Statement[*].Sid, "PassExecutionRoleToSageMakerOnly")].Resource == "arn:aws:iam::000000000000:role/sagemaker-gitops-prod-execution"
+    error_message = "the execution role may pass only itself"
+  }
+}
+
+run "prod_approval_rule_filters_approved_and_its_group" {
+  command = apply
+
+  assert {
+    condition     = jsondecode(module.approval.rule_pattern).detail.ModelApprovalStatus == ["Approved"]
+    error_message = "the approval rule must fire on Approved only"
+  }
+  assert {
+    condition     = jsondecode(module.approval.rule_pattern).detail.ModelPackageGroupName == ["sagemaker-gitops-prod"]
+    error_message = "the approval rule must fire only for prod's model package group"
+  }
+  assert {
+    condition     = jsondecode(module.approval.rule_pattern)["detail-type"] == ["SageMaker Model Package State Change"] && jsondecode(module.approval.rule_pattern).source == ["aws.sagemaker"]
+    error_message = "the approval rule must match SageMaker Model Package State Change events"
+  }
+}

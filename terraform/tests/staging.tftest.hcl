@@ -1,0 +1,41 @@
+# staging as committed: endpoint enabled but no approved package yet -> alarms, no endpoint.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  environment              = "staging"
+  pipeline_definition_file = "tests/fixtures/staging/pipeline-definition.json"
+  deployments_file         = "tests/fixtures/none.json"
+}
+
+run "staging_values_come_from_staging_yaml" {
+  command = apply
+
+  assert {
+    condition     = output.bucket == "sagemaker-gitops-staging-artifacts-000000000000" && output.pipeline_name == "sagemaker-gitops-staging"
+    error_message = "staging names must come from staging.yaml"
+  }
+  assert {
+    condition     = output.schedule_expression == "cron(0 4 ? * MON *)" && module.pipeline.tags["AccuracyThreshold"] == "0.92"
+    error_message = "staging's schedule and gate must be its own (weekly, 0.92)"
+  }
+  assert {
+    condition     = module.storage.lifecycle_rules["staging/processed/"] == 60 && module.storage.lifecycle_rules["staging/cache/"] == 14
+    error_message = "staging lifecycle days must come from storage.lifecycle_days"
+  }
+}
+
+run "staging_without_approved_package_has_alarms_but_no_endpoint" {
+  command = apply
+
+  assert {
+    condition     = output.endpoint_managed == false && module.endpoint[0].facts == null
+    error_message = "no deployments/staging.json: Terraform must not create an endpoint"
+  }
+  assert {
+    condition     = output.alarm_names == ["sagemaker-gitops-staging-5xx", "sagemaker-gitops-staging-latency"]
+    error_message = "the rollback alarms must exist (deploy/ needs them for its first rollout) with deploy/'s names"
+  }
+}
