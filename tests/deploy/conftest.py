@@ -33,8 +33,14 @@ FEATURES = json.loads(SCHEMA.read_text(encoding="utf-8"))["features"]
 @pytest.fixture(autouse=True)
 def aws_environment(monkeypatch):
     """Fake credentials; nothing can reach real AWS or a leftover endpoint override."""
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER",
-                 "AWS_ENDPOINT_URL_S3", "AWS_SESSION_TOKEN", "GITHUB_OUTPUT"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_SAGEMAKER",
+        "AWS_ENDPOINT_URL_S3",
+        "AWS_SESSION_TOKEN",
+        "GITHUB_OUTPUT",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -49,7 +55,32 @@ def settings() -> Settings:
     from env_config import load
 
     base = Settings.from_env_config(load("staging"))
-    return replace(base, execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker-gitops-staging-execution")
+    return replace(
+        base, execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker-gitops-staging-execution"
+    )
+
+
+@pytest.fixture
+def lambda_environ(settings: Settings) -> dict[str, str]:
+    """What Terraform sets on the Lambda, for the same environment as `settings`."""
+    return {
+        "AWS_REGION": settings.region,
+        "DEPLOY_ENVIRONMENT": settings.environment,
+        "MODEL_PACKAGE_GROUP": settings.model_package_group,
+        "ENDPOINT_NAME": settings.endpoint_name,
+        "EXECUTION_ROLE_ARN": settings.execution_role_arn,
+        "KMS_KEY_ARN": settings.kms_key,
+        "ARTIFACT_BUCKET": settings.bucket,
+        "ARTIFACT_PREFIX": settings.prefix,
+        "ENDPOINT_INSTANCE_TYPE": settings.instance_type,
+        "ENDPOINT_INSTANCE_COUNT": str(settings.instance_count),
+        "ENDPOINT_DATA_CAPTURE_PERCENT": str(settings.data_capture_percent),
+        "ENDPOINT_CANARY_PERCENT": str(settings.canary_percent),
+        "ENDPOINT_CANARY_WAIT_SECONDS": str(settings.canary_wait_seconds),
+        "ENDPOINT_TERMINATION_WAIT_SECONDS": str(settings.termination_wait_seconds),
+        "ENABLE_NETWORK_ISOLATION": "true",
+        "PIPELINE_NAME": settings.pipeline_name,
+    }
 
 
 def make_test_csv(rows: int = 25) -> str:
@@ -77,10 +108,20 @@ class World:
         self.update_requests: list[dict] = []
         self.steps: dict[str, list[dict]] = {}
 
-    def add_package(self, status: str = "Approved", group: str = GROUP, *, metadata: dict | None = None,
-                    tag: str = "v") -> str:
+    def add_package(
+        self,
+        status: str = "Approved",
+        group: str = GROUP,
+        *,
+        metadata: dict | None = None,
+        tag: str = "v",
+    ) -> str:
         s3 = self.clients.s3
-        number = len(s3.list_objects_v2(Bucket=self.settings.bucket, Prefix="staging/models/").get("Contents", []))
+        number = len(
+            s3.list_objects_v2(Bucket=self.settings.bucket, Prefix="staging/models/").get(
+                "Contents", []
+            )
+        )
         key = f"staging/models/job-{tag}{number}/output/model.tar.gz"
         s3.put_object(Bucket=self.settings.bucket, Key=key, Body=f"model {tag}{number}".encode())
         meta = {
@@ -94,18 +135,25 @@ class World:
             ModelPackageGroupName=group,
             ModelApprovalStatus=status,
             InferenceSpecification={
-                "Containers": [{
-                    "Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/sagemaker-gitops-inference@sha256:" + "a" * 64,
-                    "ModelDataUrl": f"s3://{self.settings.bucket}/{key}",
-                }],
+                "Containers": [
+                    {
+                        "Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/"
+                        "sagemaker-gitops-inference@sha256:" + "a" * 64,
+                        "ModelDataUrl": f"s3://{self.settings.bucket}/{key}",
+                    }
+                ],
                 "SupportedContentTypes": ["text/csv", "application/json"],
                 "SupportedResponseMIMETypes": ["application/json"],
             },
             CustomerMetadataProperties=meta,
-            ModelMetrics={"ModelQuality": {"Statistics": {
-                "ContentType": "application/json",
-                "S3Uri": f"s3://{self.settings.bucket}/staging/models/evaluation/exec-1/evaluation.json",
-            }}},
+            ModelMetrics={
+                "ModelQuality": {
+                    "Statistics": {
+                        "ContentType": "application/json",
+                        "S3Uri": f"s3://{self.settings.bucket}/staging/models/evaluation/exec-1/evaluation.json",
+                    }
+                }
+            },
         )["ModelPackageArn"]
 
     def answer(self, *bodies: str) -> None:
@@ -164,14 +212,22 @@ def world(settings):
         s3 = clients.s3
         s3.create_bucket(Bucket=settings.bucket)
         s3.put_object(Bucket=settings.bucket, Key="staging/champion/current/NO_CHAMPION", Body=b"")
-        s3.put_object(Bucket=settings.bucket, Key="staging/processed/exec-1/test/test.csv",
-                      Body=make_test_csv().encode())
+        s3.put_object(
+            Bucket=settings.bucket,
+            Key="staging/processed/exec-1/test/test.csv",
+            Body=make_test_csv().encode(),
+        )
         clients.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
         clients.sagemaker.create_model_package_group(ModelPackageGroupName="sagemaker-gitops-prod")
         for alarm in settings.alarm_names:
             clients.cloudwatch.put_metric_alarm(
-                AlarmName=alarm, MetricName="Invocation5XXErrors", Namespace="AWS/SageMaker",
-                Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=1.0,
+                AlarmName=alarm,
+                MetricName="Invocation5XXErrors",
+                Namespace="AWS/SageMaker",
+                Statistic="Sum",
+                Period=60,
+                EvaluationPeriods=1,
+                Threshold=1.0,
                 ComparisonOperator="GreaterThanOrEqualToThreshold",
             )
         world = World(clients, settings)
@@ -196,8 +252,14 @@ def deployer_for(world):
     def make(**overrides):
         settings = overrides.pop("settings", world.settings)
         ticks = iter(i * 0.001 for i in range(10_000))
-        options = {"out": lambda _line: None, "sleep": lambda _s: None, "poll_seconds": 0,
-                   "smoke_clock": lambda: next(ticks), "lock_owner": "test-owner", "now": now}
+        options = {
+            "out": lambda _line: None,
+            "sleep": lambda _s: None,
+            "poll_seconds": 0,
+            "smoke_clock": lambda: next(ticks),
+            "lock_owner": "test-owner",
+            "now": now,
+        }
         options.update(overrides)
         return Deployer(world.clients, settings, **options)
 

@@ -58,13 +58,17 @@ def test_create_model_uses_the_package_and_the_network_settings(settings):
     assert request["EnableNetworkIsolation"] is True
     assert request["ExecutionRoleArn"] == settings.execution_role_arn
     assert "VpcConfig" not in request
-    assert {"Key": "ModelPackageArn", "Value": ARN} in tags and {"Key": "GitSha", "Value": "abc"} in tags
+    assert {"Key": "ModelPackageArn", "Value": ARN} in tags
+    assert {"Key": "GitSha", "Value": "abc"} in tags
     validate("CreateModel", request)
 
     in_vpc = replace(settings, subnet_ids=("subnet-1", "subnet-2"), security_group_ids=("sg-1",),
                      network_isolation=False)
     request = builders.build_create_model(in_vpc, ARN, "m-1", tags)
-    assert request["VpcConfig"] == {"Subnets": ["subnet-1", "subnet-2"], "SecurityGroupIds": ["sg-1"]}
+    assert request["VpcConfig"] == {
+        "Subnets": ["subnet-1", "subnet-2"],
+        "SecurityGroupIds": ["sg-1"],
+    }
     assert request["EnableNetworkIsolation"] is False
     validate("CreateModel", request)
 
@@ -86,7 +90,8 @@ def test_endpoint_config_has_kms_one_variant_and_data_capture(settings):
 
 
 def test_no_data_capture_when_the_percentage_is_zero(settings):
-    request = builders.build_endpoint_config(replace(settings, data_capture_percent=0), "c", "m", [])
+    no_capture = replace(settings, data_capture_percent=0)
+    request = builders.build_endpoint_config(no_capture, "c", "m", [])
     assert "DataCaptureConfig" not in request
 
 

@@ -18,6 +18,7 @@ from deploy.errors import DeployError, LockHeldError, RefusedError, SmokeTestErr
 from deploy.lock import Lock
 
 CHAMPION = "staging/champion/current/model.tar.gz"
+ACCOUNT, GROUP = "123456789012", "sagemaker-gitops-staging"
 NO_CHAMPION = "staging/champion/current/NO_CHAMPION"
 STATE = "staging/deploy/state.json"
 LOCK = "staging/deploy/lock"
@@ -30,11 +31,14 @@ def counts(world) -> tuple[int, int]:
 
 def model_data(world, arn: str) -> bytes:
     url = world.clients.sagemaker.describe_model_package(ModelPackageName=arn)[
-        "InferenceSpecification"]["Containers"][0]["ModelDataUrl"]
+        "InferenceSpecification"
+    ]["Containers"][0]["ModelDataUrl"]
     return world.read(url.split("/", 3)[3])
 
 
-def test_first_rollout_creates_the_endpoint_promotes_the_champion_and_records_state(world, deployer_for):
+def test_first_rollout_creates_the_endpoint_promotes_the_champion_and_records_state(
+    world, deployer_for
+):
     arn = world.add_package()
     world.good_answers()
     lines: list[str] = []
@@ -44,10 +48,14 @@ def test_first_rollout_creates_the_endpoint_promotes_the_champion_and_records_st
     endpoint = world.endpoint()
     assert endpoint["EndpointStatus"] == "InService"
     assert endpoint["EndpointConfigName"] == outcome.endpoint_config_name
-    config = world.clients.sagemaker.describe_endpoint_config(EndpointConfigName=outcome.endpoint_config_name)
+    config = world.clients.sagemaker.describe_endpoint_config(
+        EndpointConfigName=outcome.endpoint_config_name
+    )
     assert config["KmsKeyId"] == "alias/sagemaker-gitops-staging"
     assert config["DataCaptureConfig"]["InitialSamplingPercentage"] == 20
-    model = world.clients.sagemaker.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    model = world.clients.sagemaker.describe_model(
+        ModelName=config["ProductionVariants"][0]["ModelName"]
+    )
     assert model["PrimaryContainer"] == {"ModelPackageName": arn}
     assert world.read(CHAMPION) == model_data(world, arn)
     assert not world.object_exists(NO_CHAMPION)
@@ -82,24 +90,32 @@ def test_latest_picks_the_newest_approved_package(world, deployer_for):
 
 def test_latest_without_an_approved_package_is_refused(world, deployer_for):
     world.add_package("PendingManualApproval")
-    with pytest.raises(RefusedError, match="No Approved model package in group 'sagemaker-gitops-staging'"):
+    with pytest.raises(
+        RefusedError, match="No Approved model package in group 'sagemaker-gitops-staging'"
+    ):
         deployer_for().rollout(None)
 
 
-@pytest.mark.parametrize("case, pattern", [
-    ("pending", "is PendingManualApproval, not Approved: refusing"),
-    ("rejected", "is Rejected, not Approved"),
-    ("other-group", "belongs to group 'sagemaker-gitops-prod', not to 'sagemaker-gitops-staging'"),
-    ("bad-arn", "is not a versioned model package ARN"),
-    ("missing", "does not exist"),
-])
+@pytest.mark.parametrize(
+    "case, pattern",
+    [
+        ("pending", "is PendingManualApproval, not Approved: refusing"),
+        ("rejected", "is Rejected, not Approved"),
+        (
+            "other-group",
+            "belongs to group 'sagemaker-gitops-prod', not to 'sagemaker-gitops-staging'",
+        ),
+        ("bad-arn", "is not a versioned model package ARN"),
+        ("missing", "does not exist"),
+    ],
+)
 def test_refusals_change_nothing(world, deployer_for, case, pattern):
     arn = {
         "pending": lambda: world.add_package("PendingManualApproval"),
         "rejected": lambda: world.add_package("Rejected"),
         "other-group": lambda: world.add_package("Approved", group="sagemaker-gitops-prod"),
         "bad-arn": lambda: "sagemaker-gitops-staging/3",
-        "missing": lambda: "arn:aws:sagemaker:us-east-1:123456789012:model-package/sagemaker-gitops-staging/99",
+        "missing": lambda: f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:model-package/{GROUP}/99",
     }[case]()
     with pytest.raises(RefusedError, match=pattern) as caught:
         deployer_for().rollout(arn)
@@ -117,7 +133,9 @@ def test_update_is_blue_green_and_keeps_the_previous_deployment(world, deployer_
     two = deployer_for().rollout(second)
 
     assert two.action == "updated"
-    assert world.update_requests == [builders.build_update_endpoint(settings, two.endpoint_config_name)]
+    assert world.update_requests == [
+        builders.build_update_endpoint(settings, two.endpoint_config_name)
+    ]
     assert world.endpoint()["EndpointConfigName"] == two.endpoint_config_name
     assert world.read(CHAMPION) == model_data(world, second)
     state = json.loads(world.read(STATE))
@@ -146,9 +164,13 @@ def test_smoke_failure_after_an_update_rolls_back_and_fails(world, deployer_for,
     with pytest.raises(SmokeTestError, match="label 7 is not 0 or 1") as caught:
         deployer_for().rollout(second)
     assert caught.value.exit_code == 4
-    assert f"Rolled back sagemaker-gitops-staging to {one.endpoint_config_name}" in str(caught.value)
+    assert f"Rolled back sagemaker-gitops-staging to {one.endpoint_config_name}" in str(
+        caught.value
+    )
     assert world.endpoint()["EndpointConfigName"] == one.endpoint_config_name
-    assert world.update_requests[-1] == builders.build_rollback_endpoint(settings, one.endpoint_config_name)
+    assert world.update_requests[-1] == builders.build_rollback_endpoint(
+        settings, one.endpoint_config_name
+    )
     assert world.read(CHAMPION) == model_data(world, first), "the champion is unchanged"
     assert world.read(STATE) == state_before
     assert not world.object_exists(LOCK)
@@ -157,7 +179,7 @@ def test_smoke_failure_after_an_update_rolls_back_and_fails(world, deployer_for,
 def test_smoke_failure_of_a_new_endpoint_deletes_it(world, deployer_for):
     arn = world.add_package()
     world.answer("not json", world.predictions(1))
-    with pytest.raises(SmokeTestError, match="not JSON.*Deleted the new endpoint"):
+    with pytest.raises(SmokeTestError, match=r"not JSON.*Deleted the new endpoint"):
         deployer_for().rollout(arn)
     assert world.clients.sagemaker.list_endpoints()["Endpoints"] == []
     assert world.object_exists(NO_CHAMPION) and not world.object_exists(CHAMPION)
@@ -209,8 +231,12 @@ def test_rollback_returns_to_the_previous_config_and_champion_and_back_again(wor
     back = deployer_for().rollback()
     assert back.action == "rolled-back" and back.model_package_arn == first
     assert world.endpoint()["EndpointConfigName"] == one.endpoint_config_name
-    assert world.update_requests[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
-        "TrafficRoutingConfiguration"]["Type"] == "ALL_AT_ONCE"
+    assert (
+        world.update_requests[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
+            "TrafficRoutingConfiguration"
+        ]["Type"]
+        == "ALL_AT_ONCE"
+    )
     assert world.read(CHAMPION) == model_data(world, first)
     state = json.loads(world.read(STATE))
     assert state["current"]["model_package_arn"] == first
@@ -265,7 +291,10 @@ def test_wait_times_out_with_a_clear_message(world, deployer_for):
     endpoint.endpoint_status = "Updating"
     clock = iter(range(0, 100_000, 600))
     deployer = deployer_for(monotonic=lambda: float(next(clock)), timeout_seconds=1800)
-    with pytest.raises(DeployError, match="Timed out after 1800 s: endpoint sagemaker-gitops-staging is still Updating"):
+    with pytest.raises(
+        DeployError,
+        match="Timed out after 1800 s: endpoint sagemaker-gitops-staging is still Updating",
+    ):
         deployer.wait_for("another-config")
 
 
@@ -292,60 +321,120 @@ def test_update_request_sequence_with_stubber(world, settings):
 
     def package(arn, version):
         return {
-            "ModelPackageArn": arn, "ModelPackageGroupName": "sagemaker-gitops-staging",
-            "ModelPackageVersion": version, "ModelApprovalStatus": "Approved",
-            "ModelPackageName": "sagemaker-gitops-staging", "CreationTime": "2026-01-01T00:00:00Z",
+            "ModelPackageArn": arn,
+            "ModelPackageGroupName": "sagemaker-gitops-staging",
+            "ModelPackageVersion": version,
+            "ModelApprovalStatus": "Approved",
+            "ModelPackageName": "sagemaker-gitops-staging",
+            "CreationTime": "2026-01-01T00:00:00Z",
             "ModelPackageStatus": "Completed",
             "ModelPackageStatusDetails": {"ValidationStatuses": []},
-            "InferenceSpecification": {"Containers": [{"Image": "img", "ModelDataUrl":
-                f"s3://{settings.bucket}/staging/models/v{version}/model.tar.gz"}],
-                "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["application/json"]},
+            "InferenceSpecification": {
+                "Containers": [
+                    {
+                        "Image": "img",
+                        "ModelDataUrl": f"s3://{settings.bucket}/staging/models/v{version}/model.tar.gz",
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["application/json"],
+            },
             "CustomerMetadataProperties": {"GitSha": f"sha{version}"},
         }
 
     def serving_old():
-        stub.add_response("describe_endpoint", {
-            "EndpointName": settings.endpoint_name, "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x",
-            "EndpointConfigName": "cfg-old", "EndpointStatus": "InService",
-            "CreationTime": "2026-01-01T00:00:00Z", "LastModifiedTime": "2026-01-01T00:00:00Z",
-        }, {"EndpointName": settings.endpoint_name})
-        stub.add_response("describe_endpoint_config", {
-            "EndpointConfigName": "cfg-old", "EndpointConfigArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/cfg-old",
-            "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "model-old"}],
-            "CreationTime": "2026-01-01T00:00:00Z",
-        }, {"EndpointConfigName": "cfg-old"})
-        stub.add_response("describe_model", {
-            "ModelName": "model-old", "PrimaryContainer": {"ModelPackageName": old},
-            "ExecutionRoleArn": settings.execution_role_arn, "CreationTime": "2026-01-01T00:00:00Z",
-            "ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/model-old",
-        }, {"ModelName": "model-old"})
+        stub.add_response(
+            "describe_endpoint",
+            {
+                "EndpointName": settings.endpoint_name,
+                "EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x",
+                "EndpointConfigName": "cfg-old",
+                "EndpointStatus": "InService",
+                "CreationTime": "2026-01-01T00:00:00Z",
+                "LastModifiedTime": "2026-01-01T00:00:00Z",
+            },
+            {"EndpointName": settings.endpoint_name},
+        )
+        stub.add_response(
+            "describe_endpoint_config",
+            {
+                "EndpointConfigName": "cfg-old",
+                "EndpointConfigArn": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:endpoint-config/x",
+                "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "model-old"}],
+                "CreationTime": "2026-01-01T00:00:00Z",
+            },
+            {"EndpointConfigName": "cfg-old"},
+        )
+        stub.add_response(
+            "describe_model",
+            {
+                "ModelName": "model-old",
+                "PrimaryContainer": {"ModelPackageName": old},
+                "ExecutionRoleArn": settings.execution_role_arn,
+                "CreationTime": "2026-01-01T00:00:00Z",
+                "ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/model-old",
+            },
+            {"ModelName": "model-old"},
+        )
 
     stub.add_response("describe_model_package", package(new, 2), {"ModelPackageName": new})
     serving_old()  # the no-op check
     serving_old()  # again under the lock
-    stub.add_response("create_model", {"ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/m"},
-                      {"ModelName": ANY, "ExecutionRoleArn": settings.execution_role_arn,
-                       "PrimaryContainer": {"ModelPackageName": new}, "EnableNetworkIsolation": True,
-                       "Tags": ANY})
-    stub.add_response("create_endpoint_config", {"EndpointConfigArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/c"},
-                      {"EndpointConfigName": ANY, "ProductionVariants": ANY, "KmsKeyId": settings.kms_key,
-                       "DataCaptureConfig": ANY, "Tags": ANY})
-    stub.add_response("update_endpoint", {"EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x"},
-                      {"EndpointName": settings.endpoint_name, "EndpointConfigName": ANY,
-                       "DeploymentConfig": builders.build_update_endpoint(settings, "x")["DeploymentConfig"]})
+    stub.add_response(
+        "create_model",
+        {"ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/m"},
+        {
+            "ModelName": ANY,
+            "ExecutionRoleArn": settings.execution_role_arn,
+            "PrimaryContainer": {"ModelPackageName": new},
+            "EnableNetworkIsolation": True,
+            "Tags": ANY,
+        },
+    )
+    stub.add_response(
+        "create_endpoint_config",
+        {"EndpointConfigArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/c"},
+        {
+            "EndpointConfigName": ANY,
+            "ProductionVariants": ANY,
+            "KmsKeyId": settings.kms_key,
+            "DataCaptureConfig": ANY,
+            "Tags": ANY,
+        },
+    )
+    stub.add_response(
+        "update_endpoint",
+        {"EndpointArn": "arn:aws:sagemaker:us-east-1:123456789012:endpoint/x"},
+        {
+            "EndpointName": settings.endpoint_name,
+            "EndpointConfigName": ANY,
+            "DeploymentConfig": builders.build_update_endpoint(settings, "x")["DeploymentConfig"],
+        },
+    )
     stub.add_response("describe_model_package", package(old, 1), {"ModelPackageName": old})
-    world.clients.s3.put_object(Bucket=settings.bucket, Key="staging/models/v2/model.tar.gz", Body=b"v2")
+    world.clients.s3.put_object(
+        Bucket=settings.bucket, Key="staging/models/v2/model.tar.gz", Body=b"v2"
+    )
 
-    clients = Clients("us-east-1", sagemaker=sm, s3=world.clients.s3, cloudwatch=world.clients.cloudwatch)
+    clients = Clients(
+        "us-east-1", sagemaker=sm, s3=world.clients.s3, cloudwatch=world.clients.cloudwatch
+    )
     with stub:
         outcome = Deployer(clients, settings, out=lambda _l: None, lock_owner="t").rollout(
-            new, wait=False, smoke_test=False)
+            new, wait=False, smoke_test=False
+        )
         stub.assert_no_pending_responses()
-    assert outcome.action == "started" and outcome.endpoint_config_name.startswith("sagemaker-gitops-staging-v2-")
+    assert outcome.action == "started" and outcome.endpoint_config_name.startswith(
+        "sagemaker-gitops-staging-v2-"
+    )
     state = json.loads(world.read(STATE))
-    assert state["previous"] == {**state["previous"], "endpoint_config_name": "cfg-old",
-                                 "model_package_arn": old, "model_package_version": 1,
-                                 "git_sha": "sha1"}
+    assert state["previous"] == {
+        **state["previous"],
+        "endpoint_config_name": "cfg-old",
+        "model_package_arn": old,
+        "model_package_version": 1,
+        "git_sha": "sha1",
+    }
     assert world.read(CHAMPION) == b"v2"
 
 

@@ -22,47 +22,50 @@ def test_from_env_config_reads_every_value_from_the_file(env):
     assert settings.instance_count == config.get("endpoint.initial_instance_count")
     assert settings.canary_wait_seconds == config.get("endpoint.deployment.wait_seconds")
     capture = config.get("endpoint.data_capture")
-    assert settings.data_capture_percent == (capture["sampling_percentage"] if capture["enabled"] else 0)
-    assert settings.alarm_names == (f"{settings.endpoint_name}-5xx", f"{settings.endpoint_name}-latency")
+    assert settings.data_capture_percent == (
+        capture["sampling_percentage"] if capture["enabled"] else 0
+    )
+    assert settings.alarm_names == (
+        f"{settings.endpoint_name}-5xx",
+        f"{settings.endpoint_name}-latency",
+    )
     assert settings.pipeline_name == config.get("resources.pipeline_name")
 
 
-def lambda_environ(settings: Settings) -> dict[str, str]:
-    return {
-        "AWS_REGION": settings.region,
-        "DEPLOY_ENVIRONMENT": settings.environment,
-        "MODEL_PACKAGE_GROUP": settings.model_package_group,
-        "ENDPOINT_NAME": settings.endpoint_name,
-        "EXECUTION_ROLE_ARN": settings.execution_role_arn,
-        "KMS_KEY_ARN": settings.kms_key,
-        "ARTIFACT_BUCKET": settings.bucket,
-        "ARTIFACT_PREFIX": settings.prefix,
-        "ENDPOINT_INSTANCE_TYPE": settings.instance_type,
-        "ENDPOINT_INSTANCE_COUNT": str(settings.instance_count),
-        "ENDPOINT_DATA_CAPTURE_PERCENT": str(settings.data_capture_percent),
-        "ENDPOINT_CANARY_PERCENT": str(settings.canary_percent),
-        "ENDPOINT_CANARY_WAIT_SECONDS": str(settings.canary_wait_seconds),
-        "ENDPOINT_TERMINATION_WAIT_SECONDS": str(settings.termination_wait_seconds),
-        "ENABLE_NETWORK_ISOLATION": "true",
-        "PIPELINE_NAME": settings.pipeline_name,
-    }
-
-
-def test_from_environ_builds_the_same_deploy_settings(settings):
-    from_lambda = Settings.from_environ(lambda_environ(settings))
-    for name in ("environment", "region", "bucket", "prefix", "model_package_group", "endpoint_name",
-                 "execution_role_arn", "kms_key", "instance_type", "instance_count",
-                 "data_capture_percent", "canary_percent", "canary_wait_seconds",
-                 "termination_wait_seconds", "subnet_ids", "security_group_ids",
-                 "network_isolation", "pipeline_name"):
+def test_from_environ_builds_the_same_deploy_settings(settings, lambda_environ):
+    from_lambda = Settings.from_environ(lambda_environ)
+    for name in (
+        "environment",
+        "region",
+        "bucket",
+        "prefix",
+        "model_package_group",
+        "endpoint_name",
+        "execution_role_arn",
+        "kms_key",
+        "instance_type",
+        "instance_count",
+        "data_capture_percent",
+        "canary_percent",
+        "canary_wait_seconds",
+        "termination_wait_seconds",
+        "subnet_ids",
+        "security_group_ids",
+        "network_isolation",
+        "pipeline_name",
+    ):
         assert getattr(from_lambda, name) == getattr(settings, name), name
     assert from_lambda.account_id == "123456789012"
 
 
-def test_from_environ_optional_values_and_lists(settings):
-    environ = {k: v for k, v in lambda_environ(settings).items() if k in REQUIRED_LAMBDA_VARIABLES}
-    environ.update(AWS_REGION="eu-west-1", SUBNET_IDS="subnet-a, subnet-b,", SECURITY_GROUP_IDS="sg-1",
-                   ARTIFACT_PREFIX="/staging/")
+def test_from_environ_optional_values_and_lists(lambda_environ):
+    environ = {k: v for k, v in lambda_environ.items() if k in REQUIRED_LAMBDA_VARIABLES}
+    environ.update(
+        AWS_REGION="eu-west-1",
+        SUBNET_IDS="subnet-a, subnet-b,",
+        SECURITY_GROUP_IDS="sg-1",
+        ARTIFACT_PREFIX="/staging/",
+    )
     parsed = Settings.from_environ(environ)
     assert parsed.subnet_ids == ("subnet-a", "subnet-b") and parsed.security_group_ids == ("sg-1",)
     assert parsed.prefix == "staging" and parsed.region == "eu-west-1"
@@ -77,8 +80,8 @@ def test_from_environ_names_every_missing_variable():
     assert "ENDPOINT_NAME" not in message.split(":")[1].split(".")[0]
 
 
-def test_from_environ_rejects_a_non_integer(settings):
-    environ = lambda_environ(settings) | {"ENDPOINT_INSTANCE_COUNT": "two"}
+def test_from_environ_rejects_a_non_integer(lambda_environ):
+    environ = lambda_environ | {"ENDPOINT_INSTANCE_COUNT": "two"}
     with pytest.raises(DeployError, match="ENDPOINT_INSTANCE_COUNT='two'"):
         Settings.from_environ(environ)
 
