@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from local_runner.executor import Executor
 from local_runner.registry import Registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -274,3 +275,21 @@ def write_definition(folder: Path, definition: dict[str, Any] | None = None) -> 
     path = folder / "definition.json"
     path.write_text(json.dumps(definition or make_definition()))
     return path
+
+
+def execute(definition=None, overrides=None, **kwargs):
+    lines: list[str] = []
+    executor = Executor(
+        definition or make_definition(),
+        overrides=overrides or {},
+        pipeline_name="test-pipeline",
+        registry=registry(),
+        out=lines.append,
+        **kwargs,
+    )
+    result = executor.run()
+    return result, "\n".join(lines)
+
+
+def statuses(result) -> dict[str, str]:
+    return {name: step.status for name, step in result.steps.items()}

@@ -9,34 +9,23 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from runner_fixtures import BUCKET, CHAMPION_URI, RAW_URI, make_definition, registry
+from runner_fixtures import (
+    BUCKET,
+    CHAMPION_URI,
+    RAW_URI,
+    execute,
+    make_definition,
+    registry,
+    statuses,
+)
 
 from local_runner import objectstore, paths
 from local_runner.executor import (
     EXIT_FAIL_STEP,
     EXIT_STEP_FAILED,
     DefinitionError,
-    Executor,
 )
 from local_runner.expressions import UnsupportedError
-
-
-def execute(definition=None, overrides=None, **kwargs):
-    lines: list[str] = []
-    executor = Executor(
-        definition or make_definition(),
-        overrides=overrides or {},
-        pipeline_name="test-pipeline",
-        registry=registry(),
-        out=lines.append,
-        **kwargs,
-    )
-    result = executor.run()
-    return result, "\n".join(lines)
-
-
-def statuses(result) -> dict[str, str]:
-    return {name: step.status for name, step in result.steps.items()}
 
 
 def test_a_run_executes_every_step_type_and_registers(staged):
