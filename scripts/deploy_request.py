@@ -48,7 +48,7 @@ def read(event_name: str, event: dict[str, Any]) -> dict[str, str]:
         )
     if arn.lower() == LATEST:
         arn = LATEST
-    elif not ARN_PATTERN.match(arn):
+    elif not ARN_PATTERN.fullmatch(arn):
         raise RequestError(
             f"model_package_arn '{arn[:200]}' is not a versioned model package ARN "
             "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>) nor 'latest'."
