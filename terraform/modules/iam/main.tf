@@ -257,127 +257,25 @@ locals {
     )
   }
 
-  deploy_policy = {
-    Version = "2012-10-17"
-    Statement = concat([
-      {
-        Sid      = "ReadEnvironmentRegistry"
-        Effect   = "Allow"
-        Action   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
-        Resource = [local.group_arn, local.packages]
-      },
-      {
-        Sid      = "ListModelPackages"
-        Effect   = "Allow"
-        Action   = "sagemaker:ListModelPackages"
-        Resource = "*" # required: ListModelPackages has no resource type (rollback finds the previous approved package)
-      },
-      {
-        # deploy/ names every model and endpoint config it creates <endpoint_name>-v<N>-<stamp>.
-        Sid    = "RolloutOnThisEndpoint"
-        Effect = "Allow"
-        Action = [
-          "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
-          "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DeleteEndpointConfig",
-          "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint",
-          "sagemaker:InvokeEndpoint", "sagemaker:AddTags", "sagemaker:ListTags",
-        ]
-        Resource = [
-          local.endpoint,
-          "${local.arn_sm}:endpoint-config/${lower(var.endpoint_name)}*",
-          "${local.arn_sm}:model/${lower(var.endpoint_name)}*",
-        ]
-      },
-      {
-        # `python -m deploy status|logs` reports the latest pipeline runs and their failing step.
-        Sid      = "ReadPipelineRuns"
-        Effect   = "Allow"
-        Action   = ["sagemaker:ListPipelineExecutions", "sagemaker:ListPipelineExecutionSteps", "sagemaker:DescribePipelineExecution"]
-        Resource = [local.pipeline, "${local.pipeline}/execution/*"]
-      },
-      local.pass_execution_role,
-      {
-        Sid      = "ReadRollbackAlarms"
-        Effect   = "Allow"
-        Action   = "cloudwatch:DescribeAlarms"
-        Resource = "arn:aws:cloudwatch:${var.region}:${var.account_id}:alarm:${var.endpoint_name}-*"
-      },
-      {
-        Sid      = "ReadEndpointMetrics"
-        Effect   = "Allow"
-        Action   = "cloudwatch:GetMetricData"
-        Resource = "*" # required: GetMetricData has no resource type
-      },
-      {
-        Sid    = "ReadEndpointLogs"
-        Effect = "Allow"
-        Action = ["logs:FilterLogEvents", "logs:GetLogEvents", "logs:DescribeLogStreams"]
-        Resource = flatten([
-          for group in ["/aws/sagemaker/Endpoints/${var.endpoint_name}", "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TrainingJobs"] : [
-            "arn:aws:logs:${var.region}:${var.account_id}:log-group:${group}",
-            "arn:aws:logs:${var.region}:${var.account_id}:log-group:${group}:log-stream:*",
-          ]
-        ])
-      },
-      {
-        Sid       = "ListChampionAndModels"
-        Effect    = "Allow"
-        Action    = "s3:ListBucket"
-        Resource  = var.bucket_arn
-        Condition = { StringLike = { "s3:prefix" = ["${var.prefix}/champion/*", "${var.prefix}/models/*", "${var.prefix}/deploy/*"] } }
-      },
-      {
-        Sid      = "ReadModels"
-        Effect   = "Allow"
-        Action   = "s3:GetObject"
-        Resource = ["${var.bucket_arn}/${var.prefix}/models/*", "${var.bucket_arn}/${var.prefix}/champion/*", "${var.bucket_arn}/${var.prefix}/deploy/*"]
-      },
-      {
-        # After a rollout the deployed model becomes the champion the next run must beat;
-        # deploy/ keeps its lock (conditional writes) and rollout state under deploy/.
-        Sid      = "WriteChampionAndDeployState"
-        Effect   = "Allow"
-        Action   = ["s3:PutObject", "s3:DeleteObject"]
-        Resource = ["${var.bucket_arn}/${var.prefix}/champion/*", "${var.bucket_arn}/${var.prefix}/deploy/*"]
-      },
-      local.kms_use,
-      local.kms_grant,
-      ],
-      [for statement in [
-        {
-          Sid      = "LambdaLogs"
-          Effect   = "Allow"
-          Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-          Resource = "arn:aws:logs:${var.region}:${var.account_id}:log-group:/aws/lambda/${var.lambda_function_name}:*"
-        },
-        {
-          Sid      = "LambdaDeadLetters"
-          Effect   = "Allow"
-          Action   = "sqs:SendMessage"
-          Resource = "arn:aws:sqs:${var.region}:${var.account_id}:${var.dlq_name}"
-        },
-      ] : statement if var.deploy_target == "lambda"],
-      [for statement in [
-        {
-          Sid    = "LambdaDescribeNetwork"
-          Effect = "Allow"
-          Action = ["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"]
-          # required: EC2 Describe* calls have no resource-level permissions
-          Resource = "*"
-        },
-        {
-          Sid    = "LambdaNetworkInterfaces"
-          Effect = "Allow"
-          Action = ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"]
-          Resource = concat(
-            ["arn:aws:ec2:${var.region}:${var.account_id}:network-interface/*"],
-            [for id in var.subnet_ids : "arn:aws:ec2:${var.region}:${var.account_id}:subnet/${id}"],
-            [for id in var.security_group_ids : "arn:aws:ec2:${var.region}:${var.account_id}:security-group/${id}"],
-          )
-        },
-      ] : statement if var.deploy_target == "lambda" && local.vpc_enabled],
-    )
-  }
+}
+
+module "rollout" {
+  source = "../rollout_policy"
+
+  account_id           = var.account_id
+  region               = var.region
+  bucket_arn           = var.bucket_arn
+  prefix               = var.prefix
+  kms_key_arn          = var.kms_key_arn
+  execution_role_name  = var.execution_role_name
+  model_package_group  = var.model_package_group
+  pipeline_name        = var.pipeline_name
+  endpoint_name        = var.endpoint_name
+  include_lambda       = var.deploy_target == "lambda"
+  lambda_function_name = var.lambda_function_name
+  dlq_name             = var.dlq_name
+  subnet_ids           = var.subnet_ids
+  security_group_ids   = var.security_group_ids
 }
 
 resource "aws_iam_role" "deploy" {
@@ -390,5 +288,5 @@ resource "aws_iam_role" "deploy" {
 resource "aws_iam_role_policy" "deploy" {
   name   = "least-privilege"
   role   = aws_iam_role.deploy.id
-  policy = jsonencode(local.deploy_policy)
+  policy = module.rollout.json
 }

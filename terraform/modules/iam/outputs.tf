@@ -38,6 +38,6 @@ output "policy_documents" {
     events_trust    = jsonencode(local.service_trust["events"])
     events          = jsonencode(local.events_policy)
     deploy_trust    = jsonencode(local.deploy_trust)
-    deploy          = jsonencode(local.deploy_policy)
+    deploy          = module.rollout.json
   }
 }
