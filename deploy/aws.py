@@ -23,6 +23,13 @@ CREDENTIALS_HELP = (
 )
 
 
+def default_session() -> Any:
+    """A new boto3 session (credentials from the usual chain: env, AWS_PROFILE, SSO, OIDC...)."""
+    import boto3  # deferred: `python -m deploy --help` never loads it
+
+    return boto3.session.Session()
+
+
 class Clients:
     """boto3 clients for one region, made on first use (importing this module costs nothing)."""
 
@@ -34,9 +41,7 @@ class Clients:
     def _client(self, service: str) -> Any:
         if service not in self._clients:
             if self._session is None:
-                import boto3  # deferred: `python -m deploy --help` never loads it
-
-                self._session = boto3.session.Session(region_name=self.region)
+                self._session = default_session()
             self._clients[service] = self._session.client(service, region_name=self.region)
         return self._clients[service]
 

@@ -1,13 +1,14 @@
 """Fixtures for deploy/: an AWS world in moto (mock_aws) with a model package group, packages,
 test data, a champion marker and the rollback alarms; plus the two small moto extensions the flows
-need, because moto 5 lacks UpdateEndpoint and ListPipelineExecutionSteps:
+need, because moto 5 lacks UpdateEndpoint and ListPipelineExecutionSteps
+(`install_moto_extensions`, two methods added to moto's SageMaker responder for the test):
 
-- `moto_update_endpoint` answers UpdateEndpoint by switching moto's endpoint to the new config
-  (what SageMaker does once a blue/green update completes) and records each request;
-- `steps_for` answers ListPipelineExecutionSteps from a dict the test fills.
+- UpdateEndpoint switches moto's endpoint to the new config (what SageMaker does once a blue/green
+  update completes) and records each request in `world.update_requests`;
+- ListPipelineExecutionSteps answers from `world.steps`, which the test fills.
 
-Both hook botocore's `before-call` event on the one client (as botocore's Stubber does), after
-botocore has validated the request against the service model, so a malformed request still fails.
+Requests still pass botocore's validation against the service model first, so a malformed request
+fails as it would against AWS.
 """
 
 from __future__ import annotations
@@ -30,8 +31,18 @@ SCHEMA = Path(__file__).resolve().parents[2] / "training_code" / "schema.json"
 FEATURES = json.loads(SCHEMA.read_text(encoding="utf-8"))["features"]
 
 
+@pytest.fixture(scope="session")
+def shared_boto3_session():
+    """One session for the whole run: parsing SageMaker's API model once saves seconds per test.
+    Its credentials are the fake ones below (every test sets the same)."""
+    import boto3
+    import moto  # noqa: F401  (imported first, so the session carries moto's hook)
+
+    return boto3.session.Session()
+
+
 @pytest.fixture(autouse=True)
-def aws_environment(monkeypatch):
+def aws_environment(monkeypatch, shared_boto3_session):
     """Fake credentials; nothing can reach real AWS or a leftover endpoint override."""
     for name in (
         "AWS_PROFILE",
@@ -47,6 +58,7 @@ def aws_environment(monkeypatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setattr("deploy.aws.default_session", lambda: shared_boto3_session)
 
 
 @pytest.fixture
@@ -180,31 +192,37 @@ class World:
         return self.clients.s3.get_object(Bucket=self.settings.bucket, Key=key)["Body"].read()
 
 
-def install_moto_extensions(world: World) -> None:
-    from botocore.awsrequest import AWSResponse
-    from moto.sagemaker.models import sagemaker_backends
+def install_moto_extensions(world: World, monkeypatch) -> None:
+    """Teach moto's SageMaker the two missing actions, for every client in the mock."""
+    from moto.core.responses import ActionResult
+    from moto.sagemaker.responses import SageMakerResponse
 
-    def update_endpoint(params, **_):
-        params = json.loads(params["body"])  # the request as sent (after botocore validated it)
-        world.update_requests.append(params)
-        backend = sagemaker_backends[ACCOUNT][REGION]
-        endpoint = backend.endpoints[params["EndpointName"]]
-        backend.describe_endpoint_config(params["EndpointConfigName"])  # must exist
-        endpoint.endpoint_config_name = params["EndpointConfigName"]
-        return AWSResponse(None, 200, {}, None), {"EndpointArn": endpoint.arn}
+    def update_endpoint(response: SageMakerResponse) -> ActionResult:
+        request = json.loads(response.body)  # as sent, after botocore validated it
+        world.update_requests.append(request)
+        backend = response.sagemaker_backend
+        backend.describe_endpoint_config(request["EndpointConfigName"])  # must exist
+        endpoint = backend.endpoints[request["EndpointName"]]
+        endpoint.endpoint_config_name = request["EndpointConfigName"]
+        return ActionResult({"EndpointArn": endpoint.arn})
 
-    def list_steps(params, **_):
-        params = json.loads(params["body"])
-        steps = world.steps.get(params["PipelineExecutionArn"], [])
-        return AWSResponse(None, 200, {}, None), {"PipelineExecutionSteps": steps}
+    def list_pipeline_execution_steps(response: SageMakerResponse) -> ActionResult:
+        request = json.loads(response.body)
+        return ActionResult(
+            {"PipelineExecutionSteps": world.steps.get(request["PipelineExecutionArn"], [])}
+        )
 
-    events = world.clients.sagemaker.meta.events
-    events.register("before-call.sagemaker.UpdateEndpoint", update_endpoint)
-    events.register("before-call.sagemaker.ListPipelineExecutionSteps", list_steps)
+    monkeypatch.setattr(SageMakerResponse, "update_endpoint", update_endpoint, raising=False)
+    monkeypatch.setattr(
+        SageMakerResponse,
+        "list_pipeline_execution_steps",
+        list_pipeline_execution_steps,
+        raising=False,
+    )
 
 
 @pytest.fixture
-def world(settings):
+def world(settings, monkeypatch):
     from moto import mock_aws
 
     with mock_aws():
@@ -231,7 +249,7 @@ def world(settings):
                 ComparisonOperator="GreaterThanOrEqualToThreshold",
             )
         world = World(clients, settings)
-        install_moto_extensions(world)
+        install_moto_extensions(world, monkeypatch)
         yield world
 
 

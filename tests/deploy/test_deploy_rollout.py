@@ -1,6 +1,6 @@
 """Rollout, no-op, refusal, lock, smoke-test failure and rollback flows, against moto (mock_aws).
 
-moto has no UpdateEndpoint: conftest's `moto_update_endpoint` extension answers it (switching the
+moto has no UpdateEndpoint: conftest's small moto extension answers it (switching the
 endpoint to the new config, as SageMaker does when a blue/green update completes) and records each
 request. test_update_request_sequence_with_stubber pins the exact update path with botocore's
 Stubber instead.

@@ -1,4 +1,4 @@
-"""`status` and `logs`: executions from moto, their steps from conftest's before-call extension
+"""`status` and `logs`: executions from moto, their steps from conftest's moto extension
 (moto lacks ListPipelineExecutionSteps), log events from moto's CloudWatch Logs."""
 
 from __future__ import annotations

@@ -1,0 +1,217 @@
+"""The Done criterion, end to end through the CLI against a moto *server* on 127.0.0.1.
+
+The code sets no endpoint of its own: boto3 follows AWS_ENDPOINT_URL. With an Approved package,
+`python -m deploy rollout` creates the endpoint (and passes the smoke test against moto's
+sagemaker-runtime, whose answers are queued through moto's API); the same rollout again changes
+nothing; a package that is not Approved is refused with a clear message and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from deploy.settings import load
+
+REPO = Path(__file__).resolve().parents[2]
+MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+GROUP = "sagemaker-gitops-staging"
+
+pytestmark = pytest.mark.integration
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    port = free_port()
+    server = subprocess.Popen(
+        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # wait until it answers (a bounded wait, not an assertion about time)
+            try:
+                urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=2).read()
+                break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"moto_server did not start on port {port}") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+def server_env(moto_url, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=moto_url,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE="/dev/null",
+        AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+        PYTHONPATH=str(REPO),
+    )
+    env.pop("GITHUB_OUTPUT", None)
+    return env
+
+
+def deploy_cli(env: dict, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "deploy", *argv],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def queue_answers(url: str, *bodies: str) -> None:
+    payload = {
+        "results": [
+            {
+                "Body": body,
+                "ContentType": "application/json",
+                "InvokedProductionVariant": "AllTraffic",
+                "CustomAttributes": "",
+            }
+            for body in bodies
+        ]
+    }
+    request = urllib.request.Request(
+        f"{url}/moto-api/static/sagemaker/endpoint-results",
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+def snapshot(sm, s3, bucket: str) -> dict:
+    objects = s3.list_objects_v2(Bucket=bucket, Prefix="staging/").get("Contents", [])
+    return {
+        "models": sorted(m["ModelName"] for m in sm.list_models()["Models"]),
+        "configs": sorted(
+            c["EndpointConfigName"] for c in sm.list_endpoint_configs()["EndpointConfigs"]
+        ),
+        "endpoint": sm.describe_endpoint(EndpointName="sagemaker-gitops-staging")[
+            "EndpointConfigName"
+        ],
+        "objects": sorted((o["Key"], o["ETag"]) for o in objects),
+    }
+
+
+def test_rollout_creates_then_is_a_no_op_and_refuses_an_unapproved_package(server_env, moto_url):
+    import boto3
+
+    settings = load("staging")
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+    s3 = boto3.client("s3", region_name="us-east-1")
+    assert sm.meta.endpoint_url == moto_url, "boto3 follows AWS_ENDPOINT_URL"
+    bucket = settings.bucket
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="staging/champion/current/NO_CHAMPION", Body=b"")
+    features = json.loads((REPO / "training_code" / "schema.json").read_text())["features"]
+    rows = [",".join([*features, "malignant"])] + [
+        ",".join(str(i + j / 10) for j in range(len(features))) + ",1" for i in range(30)
+    ]
+    s3.put_object(
+        Bucket=bucket, Key="staging/processed/e1/test/part-0.csv", Body="\n".join(rows).encode()
+    )
+    s3.put_object(Bucket=bucket, Key="staging/models/job-1/output/model.tar.gz", Body=b"model one")
+    sm.create_model_package_group(ModelPackageGroupName=GROUP)
+
+    def package(status: str) -> str:
+        return sm.create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus=status,
+            InferenceSpecification={
+                "Containers": [
+                    {
+                        "Image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/inf@sha256:"
+                        + "b" * 64,
+                        "ModelDataUrl": f"s3://{bucket}/staging/models/job-1/output/model.tar.gz",
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["application/json"],
+            },
+            CustomerMetadataProperties={
+                "GitSha": "c" * 40,
+                "TestDataUri": f"s3://{bucket}/staging/processed/e1/test/",
+            },
+        )["ModelPackageArn"]
+
+    approved = package("Approved")
+    queue_answers(
+        moto_url,
+        json.dumps({"predictions": [{"label": 1, "probability": 0.8}] * settings.smoke_rows}),
+        json.dumps({"predictions": [{"label": 0, "probability": 0.1}]}),
+    )
+
+    first = deploy_cli(
+        server_env,
+        "rollout",
+        "--env",
+        "staging",
+        "--model-package-arn",
+        approved,
+        "--poll",
+        "0",
+        "--max-latency-ms",
+        "600000",
+    )
+    assert first.returncode == 0, first.stderr
+    assert "Created sagemaker-gitops-staging: model package version 1" in first.stdout
+    assert (
+        "Smoke test of sagemaker-gitops-staging (20 rows" in first.stdout
+        and "passed" in first.stdout
+    )
+    assert (
+        sm.describe_endpoint(EndpointName="sagemaker-gitops-staging")["EndpointStatus"]
+        == "InService"
+    )
+    champion = s3.get_object(Bucket=bucket, Key="staging/champion/current/model.tar.gz")[
+        "Body"
+    ].read()
+    assert champion == b"model one"
+    before = snapshot(sm, s3, bucket)
+    assert (
+        len(before["configs"]) == 1
+        and ("staging/champion/current/NO_CHAMPION", "") not in before["objects"]
+    )
+
+    again = deploy_cli(server_env, "rollout", "--env", "staging", "--model-package-arn", approved)
+    assert again.returncode == 0, again.stderr
+    assert "Nothing to do: sagemaker-gitops-staging already serves" in again.stdout
+    assert snapshot(sm, s3, bucket) == before
+
+    pending = package("PendingManualApproval")
+    refused = deploy_cli(server_env, "rollout", "--env", "staging", "--model-package-arn", pending)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(
+        f"error: Model package {pending} is PendingManualApproval, not Approved"
+    )
+    assert "Traceback" not in refused.stderr
+    assert snapshot(sm, s3, bucket) == before
