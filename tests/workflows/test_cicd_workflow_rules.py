@@ -224,6 +224,11 @@ def test_release_runs_make_deploy_with_the_built_digests(release):
         env = deploy[0]["env"]
         assert env["JOB_IMAGE_DIGEST"] == "${{ needs.images.outputs.job_digest }}"
         assert env["INFERENCE_IMAGE_DIGEST"] == "${{ needs.images.outputs.inference_digest }}"
+    for name in ("staging", "prod"):  # may copy from dev's registry: logged in to both
+        login = next(
+            s for s in release["jobs"][name]["steps"] if "amazon-ecr-login" in s.get("uses", "")
+        )
+        assert "needs.images.outputs.account_id" in login["with"]["registries"]
     dev_run = next(
         s["run"] for s in release["jobs"]["dev"]["steps"] if "make deploy" in s.get("run", "")
     )
