@@ -59,10 +59,8 @@ resource "aws_s3_bucket" "state" {
   #checkov:skip=CKV_AWS_144:State is small and versioned; cross-region replication is left to forks with DR requirements.
   #checkov:skip=CKV2_AWS_62:Nothing reacts to state writes.
   bucket = local.state_bucket
-
-  lifecycle {
-    prevent_destroy = true
-  }
+  # No force_destroy: a bucket holding state cannot be deleted by `terraform destroy` (S3 refuses
+  # a non-empty bucket). prevent_destroy is not used because `terraform test` must tear down.
 }
 
 resource "aws_s3_bucket_ownership_controls" "state" {

@@ -95,3 +95,15 @@ mock_data "aws_secretsmanager_secret_version" {
     secret_string = "mock-token-not-a-secret"
   }
 }
+
+mock_resource "aws_iam_policy" {
+  defaults = {
+    arn = "arn:aws:iam::000000000000:policy/mock-policy"
+  }
+}
+
+mock_resource "aws_iam_openid_connect_provider" {
+  defaults = {
+    arn = "arn:aws:iam::000000000000:oidc-provider/token.actions.githubusercontent.com"
+  }
+}

@@ -1,0 +1,90 @@
+# bootstrap/ with the committed environments: state bucket, OIDC, GitHub roles.
+
+mock_provider "aws" {
+  source = "../tests/mocks"
+}
+
+run "state_bucket_is_private_versioned_encrypted" {
+  command = apply
+
+  assert {
+    condition     = output.state_bucket == "sagemaker-gitops-tfstate-000000000000"
+    error_message = "default state bucket is <project>-tfstate-<account>"
+  }
+  assert {
+    condition     = aws_s3_bucket_versioning.state.versioning_configuration[0].status == "Enabled"
+    error_message = "state must be versioned"
+  }
+  assert {
+    condition     = one([for rule in aws_s3_bucket_server_side_encryption_configuration.state.rule : one(rule.apply_server_side_encryption_by_default[*].kms_master_key_id)]) == aws_kms_key.state.arn
+    error_message = "state must be encrypted with the state KMS key"
+  }
+  assert {
+    condition     = aws_s3_bucket_public_access_block.state.block_public_acls && aws_s3_bucket_public_access_block.state.block_public_policy && aws_s3_bucket_public_access_block.state.ignore_public_acls && aws_s3_bucket_public_access_block.state.restrict_public_buckets
+    error_message = "state bucket must block public access"
+  }
+  assert {
+    condition     = jsondecode(aws_s3_bucket_policy.state.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_s3_bucket_policy.state.policy).Statement[0].Effect == "Deny"
+    error_message = "state bucket must refuse non-TLS requests"
+  }
+}
+
+run "github_roles_trust_only_their_environment" {
+  command = apply
+
+  assert {
+    condition = alltrue([for env, role in aws_iam_role.deploy :
+      jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:your-org/sagemaker-gitops:environment:${env}"
+    ])
+    error_message = "each deploy role must trust only repo:<owner>/<repo>:environment:<env>"
+  }
+  assert {
+    condition = alltrue([for env, role in aws_iam_role.deploy :
+      jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:aud"] == "sts.amazonaws.com"
+    ])
+    error_message = "the OIDC audience must be sts.amazonaws.com"
+  }
+  assert {
+    condition     = keys(aws_iam_role.deploy) == ["dev", "prod", "staging"] && aws_iam_role.deploy["prod"].name == "sagemaker-gitops-prod-github-deploy"
+    error_message = "one deploy role per environment, named <project>-<env>-github-deploy"
+  }
+}
+
+run "github_policies_are_scoped_and_fit" {
+  command = apply
+
+  assert {
+    condition = alltrue(flatten([for key, document in output.documents : [
+      for statement in jsondecode(document).Statement : [for action in flatten([statement.Action]) : !strcontains(action, "*")]
+    ]]))
+    error_message = "no wildcard actions in the GitHub roles' policies"
+  }
+  assert {
+    condition     = alltrue([for key, document in output.documents : length(document) < 6144])
+    error_message = "each managed policy must stay below IAM's 6,144-character limit"
+  }
+  assert {
+    condition = alltrue(flatten([for key, document in output.documents : [
+      for statement in jsondecode(document).Statement : statement.Effect == "Deny" || !contains(flatten([statement.Action]), "s3:PutObject") || strcontains(key, "deploy") || statement.Sid == "TerraformStateLock"
+    ]]))
+    error_message = "plan roles may not write, except the state lock file"
+  }
+  assert {
+    condition = alltrue(flatten([for key, document in output.documents : [
+      for statement in jsondecode(document).Statement : statement.Resource != ["*"] || contains(["CreateEnvironmentKey", "ListKeyAliases", "EcrLogin", "DescribeLogGroups", "EndpointAutoscaling"], statement.Sid)
+    ]]))
+    error_message = "a \"*\" resource only on statements whose actions AWS cannot scope"
+  }
+  assert {
+    condition     = strcontains(output.documents["prod/ml/deploy"], "DenySelfEscalation")
+    error_message = "GitHub roles must not be able to rewrite their own policies"
+  }
+}
+
+run "bootstrap_refuses_local" {
+  command = plan
+  variables {
+    environments = ["local"]
+  }
+  expect_failures = [var.environments]
+}
