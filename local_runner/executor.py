@@ -543,6 +543,7 @@ class Executor:
                 "Parameters": self.parameters,
                 "DefinitionSha256": self.definition_sha256,
                 "Registered": result.registered,
+                "StepOrder": list(result.steps),
                 "Steps": {
                     name: {
                         "Type": s.type,

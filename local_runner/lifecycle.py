@@ -294,7 +294,7 @@ def deploy(
         if result.exit_code != EXIT_FAIL_STEP:
             out(
                 f"The run failed at {result.failed_step}; nothing was deployed. Details above; "
-                f"logs: python -m local_runner logs --step {result.failed_step}"
+                f"logs: .venv/bin/python -m local_runner logs --step {result.failed_step}"
             )
             return result.exit_code
         kept = result.failure
@@ -341,8 +341,9 @@ def deploy(
     out("  make models ENV=local                 # versions, status, metrics, lineage")
     out('  make run ENV=local PARAMS="MaxIter=50"  # a new run (cached steps are reused)')
     out("  make approve ENV=local VERSION=<n>    # serve another version (zero downtime)")
-    out("  make rollback ENV=local               # back to the previous champion")
-    out("  python -m local_runner logs --step Train")
+    out("  .venv/bin/python -m local_runner rollback  # back to the previous champion")
+    out("  .venv/bin/python -m local_runner status    # last run, champion, endpoint")
+    out("  .venv/bin/python -m local_runner logs --step Train")
     out("  make undeploy ENV=local               # stop the endpoint")
     return 0
 
@@ -439,7 +440,9 @@ def status_text(local: Local) -> str:
         if state == "Executing" and not alive:
             state = "Stopped (its process is gone; run again: cached steps are reused)"
         lines.append(f"Last execution {execution['PipelineExecutionId']}: {state}")
-        for name, step in execution["Steps"].items():
+        order = execution.get("StepOrder") or list(execution["Steps"])
+        for name in order:
+            step = execution["Steps"][name]
             detail = step.get("Detail") or ""
             line = f"  {name:<14} {step['Status']:<9} {step['Seconds']:>7.1f}s {detail}"
             lines.append(line[:160])
