@@ -130,7 +130,9 @@ def check(config: EnvConfig) -> None:
         )
     policy = config.get("approval.policy")
     if policy not in ("auto", "manual"):
-        raise EnvConfigError(f"{config.path}: approval.policy must be auto or manual, got {policy!r}.")
+        raise EnvConfigError(
+            f"{config.path}: approval.policy must be auto or manual, got {policy!r}."
+        )
     if not config.is_local and (policy == "auto" or status == "Approved"):
         raise EnvConfigError(
             f"{config.path}: auto-approval is allowed only for local. Set approval.policy: manual "

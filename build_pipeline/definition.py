@@ -1,0 +1,409 @@
+"""The pipeline, written with the SageMaker Python SDK v3: the only module that imports `sagemaker`.
+
+Preprocess -> Train -> Evaluate -> QualityGate -> RegisterModel | RejectModel. Every value that
+differs between environments comes from environments/<env>.yaml; runtime knobs are pipeline
+Parameters whose defaults are that file's values.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from build_pipeline import code_bundle
+from build_pipeline.images import Images
+from env_config import EnvConfig
+
+PROCESSING = "/opt/ml/processing"
+TRAINING_CODE = "/opt/ml/input/data/code"
+METRIC_REGEX = r"validation:{name}=([0-9\.]+);"
+# Hyperparameters that are pipeline Parameters (tunable per run); the rest are fixed per environment.
+TUNABLE_HYPERPARAMETERS = {
+    "max_iter": ("MaxIter", "Integer"),
+    "learning_rate": ("LearningRate", "Float"),
+    "max_leaf_nodes": ("MaxLeafNodes", "Integer"),
+    "l2_regularization": ("L2Regularization", "Float"),
+}
+
+
+@dataclass
+class Context:
+    """What every step builder needs: the environment, the SDK session and the parameters."""
+
+    config: EnvConfig
+    session: Any
+    params: dict[str, Any]
+    images: Images
+    code_uri: str
+    git_sha: str
+
+    @property
+    def kms_key(self) -> str:
+        """The environment's KMS key by alias ARN: jobs encrypt volumes and outputs with it."""
+        alias = self.config.get("resources.kms_key_alias")
+        return f"arn:aws:kms:{self.config.region}:{self.config.account_id}:{alias}"
+
+    def execution_uri(self, *parts: str) -> Any:
+        """s3://bucket/prefix/<parts>/<execution id>: each run writes its own folder."""
+        from sagemaker.core.workflow import ExecutionVariables, Join
+
+        return Join(on="/", values=[self.config.s3_uri(*parts), ExecutionVariables.PIPELINE_EXECUTION_ID])
+
+
+def build_parameters(config: EnvConfig) -> dict[str, Any]:
+    from sagemaker.core.workflow import ParameterFloat, ParameterInteger, ParameterString
+
+    kinds = {"String": ParameterString, "Float": ParameterFloat, "Integer": ParameterInteger}
+    pipeline = config.get("pipeline")
+    specs = [
+        ("InputDataUri", "String", pipeline["input_data_uri"]),
+        ("ChampionModelUri", "String", config.s3_uri("champion", "current") + "/"),
+        ("AccuracyThreshold", "Float", float(pipeline["accuracy_threshold"])),
+        ("ChampionMargin", "Float", float(pipeline["champion_margin"])),
+        ("ModelApprovalStatus", "String", pipeline["model_approval_status"]),
+        ("ProcessingInstanceType", "String", pipeline["processing_instance_type"]),
+        ("ProcessingInstanceCount", "Integer", int(pipeline["processing_instance_count"])),
+        ("TrainingInstanceType", "String", pipeline["training_instance_type"]),
+        ("TrainingInstanceCount", "Integer", int(pipeline["training_instance_count"])),
+    ]
+    hyperparameters = pipeline["hyperparameters"]
+    for key, (name, kind) in TUNABLE_HYPERPARAMETERS.items():
+        cast = float if kind == "Float" else int
+        specs.append((name, kind, cast(hyperparameters[key])))
+    return {name: kinds[kind](name=name, default_value=value) for name, kind, value in specs}
+
+
+def s3_input(name: str, source: Any, local_path: str) -> Any:
+    from sagemaker.core.shapes import ProcessingInput, ProcessingS3Input
+
+    return ProcessingInput(
+        input_name=name,
+        s3_input=ProcessingS3Input(
+            s3_uri=source, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"
+        ),
+    )
+
+
+def s3_output(name: str, destination: Any, local_path: str) -> Any:
+    from sagemaker.core.shapes import ProcessingOutput, ProcessingS3Output
+
+    return ProcessingOutput(
+        output_name=name,
+        s3_output=ProcessingS3Output(
+            s3_uri=destination, local_path=local_path, s3_upload_mode="EndOfJob"
+        ),
+    )
+
+
+def processor(ctx: Context, script: str) -> Any:
+    """A plain Processor whose entry point is explicit: python3 <code input>/<script>."""
+    from sagemaker.core.processing import Processor
+
+    network = ctx.config.get("network")
+    return Processor(
+        role=ctx.config.execution_role_arn,
+        image_uri=ctx.images.job,
+        instance_count=ctx.params["ProcessingInstanceCount"],
+        instance_type=ctx.params["ProcessingInstanceType"],
+        entrypoint=["python3", f"{PROCESSING}/input/code/{script}"],
+        volume_kms_key=ctx.kms_key,
+        output_kms_key=ctx.kms_key,
+        max_runtime_in_seconds=int(ctx.config.get("pipeline.max_runtime_seconds")),
+        network_config=_network_config(network),
+        sagemaker_session=ctx.session,
+    )
+
+
+def _network_config(network: dict) -> Any:
+    from sagemaker.core.network import NetworkConfig
+
+    return NetworkConfig(
+        enable_network_isolation=bool(network["enable_network_isolation"]),
+        encrypt_inter_container_traffic=bool(network["encrypt_inter_container_traffic"]),
+        security_group_ids=network["security_group_ids"] or None,
+        subnets=network["subnet_ids"] or None,
+    )
+
+
+def cache_config(ctx: Context) -> Any:
+    from sagemaker.mlops.workflow.steps import CacheConfig
+
+    return CacheConfig(enable_caching=True, expire_after=ctx.config.get("pipeline.cache_expire_after"))
+
+
+def preprocess_step(ctx: Context) -> Any:
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    outputs = [
+        s3_output(split, ctx.execution_uri("processed", split), f"{PROCESSING}/{split}")
+        for split in ("train", "validation", "test")
+    ]
+    args = processor(ctx, "preprocess.py").run(
+        inputs=[
+            s3_input("code", ctx.code_uri, f"{PROCESSING}/input/code"),
+            s3_input("raw", ctx.params["InputDataUri"], f"{PROCESSING}/input/data"),
+        ],
+        outputs=outputs,
+    )
+    return ProcessingStep(name="Preprocess", step_args=args, cache_config=cache_config(ctx))
+
+
+def _split_uri(step: Any, split: str) -> Any:
+    return step.properties.ProcessingOutputConfig.Outputs[split].S3Output.S3Uri
+
+
+def train_step(ctx: Context, preprocess: Any) -> Any:
+    from sagemaker.core import shapes
+    from sagemaker.mlops.workflow.steps import TrainingStep
+    from sagemaker.train import ModelTrainer
+    from sagemaker.train.configs import (
+        CheckpointConfig,
+        Compute,
+        InputData,
+        Networking,
+        StoppingCondition,
+    )
+
+    pipeline = ctx.config.get("pipeline")
+    spot = bool(pipeline["use_spot"])
+    network = ctx.config.get("network")
+    trainer = ModelTrainer(
+        training_image=ctx.images.job,
+        role=ctx.config.execution_role_arn,
+        sagemaker_session=ctx.session,
+        base_job_name="train",
+        compute=Compute(
+            instance_type=ctx.params["TrainingInstanceType"],
+            instance_count=ctx.params["TrainingInstanceCount"],
+            enable_managed_spot_training=spot,
+            volume_kms_key_id=ctx.kms_key,
+        ),
+        networking=Networking(
+            enable_network_isolation=bool(network["enable_network_isolation"]),
+            enable_inter_container_traffic_encryption=bool(
+                network["encrypt_inter_container_traffic"]
+            ),
+            security_group_ids=network["security_group_ids"] or None,
+            subnets=network["subnet_ids"] or None,
+        ),
+        # SageMaker rejects MaxWaitTimeInSeconds without Spot, so Spot is decided per environment
+        # when the definition is generated, not by a runtime parameter (sagemaker-python-sdk#4140).
+        stopping_condition=StoppingCondition(
+            max_runtime_in_seconds=int(pipeline["max_runtime_seconds"]),
+            max_wait_time_in_seconds=int(pipeline["max_wait_seconds"]) if spot else None,
+        ),
+        checkpoint_config=CheckpointConfig(
+            s3_uri=ctx.execution_uri("cache", "checkpoints"), local_path="/opt/ml/checkpoints"
+        ),
+        output_data_config=shapes.OutputDataConfig(
+            s3_output_path=ctx.config.s3_uri("models"), kms_key_id=ctx.kms_key
+        ),
+        hyperparameters=hyperparameters(ctx),
+        input_data_config=[
+            InputData(channel_name="code", data_source=ctx.code_uri),
+            InputData(channel_name="train", data_source=_split_uri(preprocess, "train")),
+            InputData(channel_name="validation", data_source=_split_uri(preprocess, "validation")),
+        ],
+    )
+    trainer.with_metric_definitions(
+        [
+            shapes.MetricDefinition(name=f"validation:{m}", regex=METRIC_REGEX.format(name=m))
+            for m in ("accuracy", "auc")
+        ]
+    )
+    return TrainingStep(name="Train", step_args=trainer.train(), cache_config=cache_config(ctx))
+
+
+def hyperparameters(ctx: Context) -> dict[str, Any]:
+    """Tunable ones come from Parameters (their defaults are the environment file's values)."""
+    values = dict(ctx.config.get("pipeline.hyperparameters"))
+    for key, (name, _kind) in TUNABLE_HYPERPARAMETERS.items():
+        values[key] = ctx.params[name].to_string()  # SageMaker wants every value as a string
+    return values
+
+
+def evaluation_report() -> Any:
+    from sagemaker.core.workflow import PropertyFile
+
+    return PropertyFile(name="EvaluationReport", output_name="evaluation", path="evaluation.json")
+
+
+def evaluate_step(ctx: Context, preprocess: Any, train: Any, report: Any) -> Any:
+    from sagemaker.mlops.workflow.steps import ProcessingStep
+
+    args = processor(ctx, "evaluate.py").run(
+        inputs=[
+            s3_input("code", ctx.code_uri, f"{PROCESSING}/input/code"),
+            s3_input("model", train.properties.ModelArtifacts.S3ModelArtifacts,
+                     f"{PROCESSING}/model"),
+            s3_input("test", _split_uri(preprocess, "test"), f"{PROCESSING}/test"),
+            s3_input("champion", ctx.params["ChampionModelUri"], f"{PROCESSING}/champion"),
+        ],
+        outputs=[
+            s3_output("evaluation", ctx.execution_uri("models", "evaluation"),
+                      f"{PROCESSING}/evaluation")
+        ],
+    )
+    return ProcessingStep(
+        name="Evaluate", step_args=args, property_files=[report], cache_config=cache_config(ctx)
+    )
+
+
+def metric(evaluate: Any, report: Any, path: str) -> Any:
+    from sagemaker.core.workflow import JsonGet
+
+    return JsonGet(step_name=evaluate.name, property_file=report, json_path=path)
+
+
+ACCURACY_PATH = "binary_classification_metrics.accuracy.value"
+ACCURACY_DROP_PATH = "champion_comparison.accuracy_drop"
+
+
+def register_step(ctx: Context, preprocess: Any, train: Any, evaluate: Any) -> Any:
+    from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
+    from sagemaker.core.workflow import Join
+    from sagemaker.mlops.workflow.model_step import ModelStep
+    from sagemaker.serve.model_builder import ModelBuilder
+
+    evaluation_uri = Join(
+        on="/",
+        values=[
+            evaluate.properties.ProcessingOutputConfig.Outputs["evaluation"].S3Output.S3Uri,
+            "evaluation.json",
+        ],
+    )
+    builder = ModelBuilder(
+        s3_model_data_url=train.properties.ModelArtifacts.S3ModelArtifacts,
+        image_uri=ctx.images.inference,
+        sagemaker_session=ctx.session,
+        role_arn=ctx.config.execution_role_arn,
+    )
+    endpoint = ctx.config.get("endpoint")
+    args = builder.register(
+        model_package_group_name=ctx.config.model_package_group,
+        content_types=["text/csv", "application/json"],
+        response_types=["application/json", "text/csv"],
+        inference_instances=[endpoint["instance_type"]],
+        transform_instances=[ctx.config.get("pipeline.processing_instance_type")],
+        model_metrics=ModelMetrics(
+            model_statistics=MetricsSource(content_type="application/json", s3_uri=evaluation_uri)
+        ),
+        approval_status=ctx.params["ModelApprovalStatus"],
+        description=f"{ctx.config.get('project')} {ctx.config.name} model, git {ctx.git_sha[:12]}",
+        customer_metadata_properties=lineage(ctx, preprocess),
+        skip_model_validation="None",
+    )
+    return ModelStep(name="RegisterModel", step_args=args)
+
+
+def lineage(ctx: Context, preprocess: Any) -> dict[str, Any]:
+    """What produced this model, kept on the package (the registry is the audit trail)."""
+    return {
+        "GitSha": ctx.git_sha,
+        "JobImage": ctx.images.job,
+        "InferenceImage": ctx.images.inference,
+        "InputDataUri": ctx.params["InputDataUri"],
+        "TestDataUri": _split_uri(preprocess, "test"),
+        "CodeUri": ctx.code_uri,
+        "Hyperparameters": hyperparameters_json(ctx),
+    }
+
+
+def hyperparameters_json(ctx: Context) -> Any:
+    """The run's hyperparameters as a JSON object, with the values this execution really used."""
+    from sagemaker.core.workflow import Join
+
+    pieces: list[Any] = []
+    for key, value in sorted(hyperparameters(ctx).items()):
+        pieces += [f'"{key}": ', value if not isinstance(value, (int, float)) else json.dumps(value)]
+        pieces.append(", ")
+    return Join(on="", values=["{", *pieces[:-1], "}"])
+
+
+def reject_step(ctx: Context, evaluate: Any, report: Any) -> Any:
+    from sagemaker.core.workflow import Join
+    from sagemaker.mlops.workflow.fail_step import FailStep
+
+    message = Join(
+        on=" ",
+        values=[
+            "Model rejected by the quality gate: test accuracy",
+            metric(evaluate, report, ACCURACY_PATH),
+            "must be >= AccuracyThreshold",
+            ctx.params["AccuracyThreshold"],
+            "and at most ChampionMargin",
+            ctx.params["ChampionMargin"],
+            "below the champion (accuracy drop",
+            metric(evaluate, report, ACCURACY_DROP_PATH),
+            "). Nothing was registered.",
+        ],
+    )
+    return FailStep(name="RejectModel", error_message=message)
+
+
+def gate_step(ctx: Context, evaluate: Any, report: Any, register: Any, reject: Any) -> Any:
+    """All conditions must hold: good enough in absolute terms, and not worse than the champion
+    by more than the margin (the drop is 0 when the environment has no champion yet)."""
+    from sagemaker.core.workflow import ConditionGreaterThanOrEqualTo, ConditionLessThanOrEqualTo
+    from sagemaker.mlops.workflow.condition_step import ConditionStep
+
+    return ConditionStep(
+        name="QualityGate",
+        conditions=[
+            ConditionGreaterThanOrEqualTo(
+                left=metric(evaluate, report, ACCURACY_PATH), right=ctx.params["AccuracyThreshold"]
+            ),
+            ConditionLessThanOrEqualTo(
+                left=metric(evaluate, report, ACCURACY_DROP_PATH), right=ctx.params["ChampionMargin"]
+            ),
+        ],
+        if_steps=[register],
+        else_steps=[reject],
+    )
+
+
+def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
+    """The definition as a dict. Call inside build_pipeline.offline.offline_aws()."""
+    import boto3
+    from sagemaker.core.workflow.pipeline_context import PipelineSession
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+
+    from build_pipeline.offline import SDK_CONFIG
+
+    session = PipelineSession(
+        boto_session=boto3.Session(region_name=config.region),
+        sagemaker_config=SDK_CONFIG,
+        default_bucket=config.bucket,
+    )
+    params = build_parameters(config)
+    ctx = Context(config, session, params, images, code_bundle.code_uri(config), git_sha)
+    report = evaluation_report()
+    preprocess = preprocess_step(ctx)
+    train = train_step(ctx, preprocess)
+    evaluate = evaluate_step(ctx, preprocess, train, report)
+    register = register_step(ctx, preprocess, train, evaluate)
+    gate = gate_step(ctx, evaluate, report, register, reject_step(ctx, evaluate, report))
+    pipeline = Pipeline(
+        name=config.get("resources.pipeline_name"),
+        parameters=list(params.values()),
+        steps=[preprocess, train, evaluate, gate],
+        sagemaker_session=session,
+    )
+    definition = json.loads(pipeline.definition())
+    pin_training_entrypoint(definition)
+    return definition
+
+
+def pin_training_entrypoint(definition: dict) -> None:
+    """Name the Train step's script in the definition itself.
+
+    ModelTrainer sets ContainerEntrypoint only together with SourceCode, which uploads SDK driver
+    scripts under time-stamped keys (so the JSON would differ on every run). We pass the code as a
+    channel instead and state the entry point here, so any runner (SageMaker or the local one)
+    knows what to execute from the definition alone.
+    """
+    for step in definition["Steps"]:
+        if step["Type"] == "Training":
+            spec = step["Arguments"]["AlgorithmSpecification"]
+            spec["ContainerEntrypoint"] = ["python3", f"{TRAINING_CODE}/train.py"]
