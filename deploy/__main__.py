@@ -117,14 +117,23 @@ def run(args: argparse.Namespace) -> int:
 
         registry.ensure_not_local(settings, "validate-event")
         package = registry.resolve(clients, settings, args.model_package_arn)
-        serving = registry.serving(clients, settings.endpoint_name)
-        already = bool(
-            serving and package.arn in (serving.package_arn, serving.pending_package_arn)
-        )
-        if already:
-            print(
-                f"Already deployed: {settings.endpoint_name} serves {package.arn}; nothing to do."
+        if settings.endpoint_enabled:
+            serving = registry.serving(clients, settings.endpoint_name)
+            served = (serving.package_arn, serving.pending_package_arn) if serving else ()
+        else:  # no endpoint: "deployed" means it is the champion already
+            from deploy.rollout import read_state
+
+            served = (
+                (read_state(clients, settings).get("current") or {}).get("model_package_arn"),
             )
+        already = package.arn in served
+        if already:
+            where = (
+                f"{settings.endpoint_name} serves it"
+                if settings.endpoint_enabled
+                else f"it is the champion of {settings.environment} (endpoint off)"
+            )
+            print(f"Already deployed: {package.arn}: {where}; nothing to do.")
         else:
             print(
                 f"OK: {package.arn} (version {package.version}) is Approved in "

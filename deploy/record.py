@@ -18,6 +18,8 @@ RECORD_DIR = Path(__file__).resolve().parent.parent / "deployments"
 
 
 def current_record(clients: Clients, settings: Settings, state: dict | None = None) -> dict:
+    if not settings.endpoint_enabled:
+        return champion_record(settings, state or {})
     serving = registry.serving(clients, settings.endpoint_name)
     if serving is None:
         raise DeployError(
@@ -42,6 +44,25 @@ def current_record(clients: Clients, settings: Settings, state: dict | None = No
         model_package_version=package.version,
         deployed_at=deployed_at or "",
         git_sha=package.git_sha,
+    )
+
+
+def champion_record(settings: Settings, state: dict) -> dict:
+    """No endpoint (endpoint.enabled is false): the record names the champion, so that turning the
+    endpoint on (Terraform reads model_package_arn) serves the approved model."""
+    current = state.get("current") or {}
+    if not current.get("model_package_arn"):
+        raise DeployError(
+            f"No approved model has been rolled out to {settings.environment} yet (and "
+            "endpoint.enabled is false): nothing to record."
+        )
+    return builders.build_record(
+        settings,
+        endpoint_config_name="",
+        model_package_arn=current["model_package_arn"],
+        model_package_version=int(current.get("model_package_version") or 0),
+        deployed_at=current.get("deployed_at", ""),
+        git_sha=current.get("git_sha", ""),
     )
 
 

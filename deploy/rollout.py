@@ -33,6 +33,17 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def read_state(clients: Clients, settings: Settings) -> dict:
+    """s3://<bucket>/<prefix>/deploy/state.json: {"current": {...}|None, "previous": {...}|None}."""
+    try:
+        response = clients.s3.get_object(Bucket=settings.bucket, Key=builders.state_key(settings))
+    except Exception as error:
+        if error_code(error) in ("NoSuchKey", "404"):
+            return {"current": None, "previous": None}
+        raise
+    return json.loads(response["Body"].read())
+
+
 @dataclass
 class Outcome:
     action: str  # created | updated | noop | started | rolled-back
@@ -79,15 +90,7 @@ class Deployer:
 
     # -- state ------------------------------------------------------------------------------------
     def read_state(self) -> dict:
-        try:
-            response = self.clients.s3.get_object(
-                Bucket=self.settings.bucket, Key=builders.state_key(self.settings)
-            )
-        except Exception as error:
-            if error_code(error) in ("NoSuchKey", "404"):
-                return {"current": None, "previous": None}
-            raise
-        return json.loads(response["Body"].read())
+        return read_state(self.clients, self.settings)
 
     def write_state(self, state: dict) -> None:
         self.clients.s3.put_object(
@@ -259,6 +262,8 @@ class Deployer:
         registry.ensure_not_local(self.settings, "rollout")
         package = registry.resolve(self.clients, self.settings, requested)
         self.out(f"Model package {package.arn} (version {package.version}, Approved).")
+        if not self.settings.endpoint_enabled:
+            return self._champion_only(package)
         noop = self._noop(registry.serving(self.clients, self.settings.endpoint_name), package)
         if noop:
             return noop
@@ -275,6 +280,39 @@ class Deployer:
                     return noop
                 self.require_alarms()
             return self._deploy(package, current, wait=wait, rows=rows)
+
+    def _champion_only(self, package: Package) -> Outcome:
+        """endpoint.enabled is false: no endpoint to roll out; the package becomes the champion."""
+        settings = self.settings
+
+        def outcome(action: str, message: str) -> Outcome:
+            return Outcome(
+                action=action,
+                environment=settings.environment,
+                endpoint_name=settings.endpoint_name,
+                endpoint_config_name="",
+                model_package_arn=package.arn,
+                model_package_version=package.version,
+                message=message,
+            )
+
+        off = f"endpoint.enabled is false in environments/{settings.environment}.yaml: no endpoint"
+        if (self.read_state().get("current") or {}).get("model_package_arn") == package.arn:
+            return outcome("noop", f"Nothing to do: {package.arn} is already the champion ({off}).")
+        with self.lock.held(f"champion {package.arn}"):
+            state = self.read_state()
+            if (state.get("current") or {}).get("model_package_arn") == package.arn:
+                return outcome("noop", f"Nothing to do: {package.arn} is already the champion.")
+            champion = self.promote_champion(package.model_data_url)
+            entry = self._entry(
+                package.arn, "", package.model_data_url, package.git_sha, package.version
+            )
+            self.write_state({"current": entry, "previous": state.get("current")})
+        return outcome(
+            "champion",
+            f"Model package version {package.version} is the champion of {settings.environment} "
+            f"({champion}); {off}. Set endpoint.enabled: true to serve it.",
+        )
 
     def _deploy(
         self, package: Package, current: Serving | None, *, wait: bool, rows: list[list[float]]
@@ -370,6 +408,8 @@ class Deployer:
                     "to roll back to. Deploy a chosen package instead: `make rollout "
                     f"ENV={settings.environment} MODEL_PACKAGE_ARN=<arn>`."
                 )
+            if not settings.endpoint_enabled:
+                return self._rollback_champion(state, target)
             current = registry.serving(self.clients, settings.endpoint_name)
             if current is None:
                 raise DeployError(
@@ -402,6 +442,24 @@ class Deployer:
                 f"{target.get('model_package_arn') or 'unknown'}).",
             )
 
+    def _rollback_champion(self, state: dict, target: dict) -> Outcome:
+        """endpoint.enabled is false: a rollback restores the previous champion only."""
+        if target.get("model_data_url"):
+            self.out(f"Champion: {self.promote_champion(target['model_data_url'])}.")
+        restored = dict(target, deployed_at=self.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        self.write_state({"current": restored, "previous": state.get("current")})
+        return Outcome(
+            action="rolled-back",
+            environment=self.settings.environment,
+            endpoint_name=self.settings.endpoint_name,
+            endpoint_config_name="",
+            model_package_arn=target.get("model_package_arn", ""),
+            model_package_version=int(target.get("model_package_version") or 0),
+            message=f"The champion of {self.settings.environment} is back to "
+            f"{target.get('model_package_arn') or 'the previous model'} (no endpoint: "
+            "endpoint.enabled is false).",
+        )
+
     def _config_exists(self, config_name: str) -> bool:
         try:
             self.clients.sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
@@ -433,6 +491,11 @@ class Deployer:
     # -- smoke test on what serves ----------------------------------------------------------------
     def smoke_test(self, test_data: str | None = None) -> smoke.SmokeResult:
         registry.ensure_not_local(self.settings, "smoke-test")
+        if not self.settings.endpoint_enabled:
+            raise DeployError(
+                f"endpoint.enabled is false in environments/{self.settings.environment}.yaml: "
+                "there is no endpoint to smoke-test."
+            )
         current = registry.serving(self.clients, self.settings.endpoint_name)
         if current is None:
             raise DeployError(

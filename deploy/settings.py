@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from deploy.errors import DeployError
@@ -39,6 +39,7 @@ OPTIONAL_LAMBDA_VARIABLES = {
     "SECURITY_GROUP_IDS": "",
     "ENABLE_NETWORK_ISOLATION": "true",
     "PIPELINE_NAME": "",
+    "ENDPOINT_ENABLED": "true",
 }
 
 
@@ -65,7 +66,9 @@ class Settings:
     network_isolation: bool = True
     pipeline_name: str = ""
     account_id: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # endpoint.enabled: false (dev by default) means no endpoint: an approved package only
+    # becomes the champion, and the record names it for the day the endpoint is turned on.
+    endpoint_enabled: bool = True
 
     # -- derived names (one place) -------------------------------------------------------------
     def s3_uri(self, *parts: str) -> str:
@@ -115,7 +118,7 @@ class Settings:
             security_group_ids=tuple(config.get("network.security_group_ids") or ()),
             network_isolation=bool(config.get("network.enable_network_isolation")),
             pipeline_name=config.get("resources.pipeline_name"),
-            extra={"endpoint_enabled": config.get("endpoint.enabled")},
+            endpoint_enabled=bool(config.get("endpoint.enabled")),
         )
 
     @classmethod
@@ -175,6 +178,7 @@ class Settings:
             network_isolation=opt("ENABLE_NETWORK_ISOLATION").strip().lower()
             in ("1", "true", "yes"),
             pipeline_name=opt("PIPELINE_NAME"),
+            endpoint_enabled=opt("ENDPOINT_ENABLED").strip().lower() in ("1", "true", "yes"),
         )
 
 

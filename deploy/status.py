@@ -128,6 +128,7 @@ def render_status(
     runs: list[Execution],
     serving: registry.Serving | None,
     serving_version: int | None = None,
+    champion: dict | None = None,
 ) -> str:
     lines = [f"Environment {settings.environment} · pipeline {settings.pipeline_name}"]
     if not runs:
@@ -152,7 +153,18 @@ def render_status(
         elif run.status == "Failed" and run.failure_reason:
             lines.append(f"    Failure: {run.failure_reason}")
     lines.append(f"Endpoint {settings.endpoint_name}:")
-    if serving is None:
+    if not settings.endpoint_enabled:
+        current = champion or {}
+        lines.append(
+            "  off (endpoint.enabled: false) · champion: "
+            + (
+                f"model package version {current.get('model_package_version')} "
+                f"{current.get('model_package_arn')}"
+                if current.get("model_package_arn")
+                else "none rolled out yet"
+            )
+        )
+    elif serving is None:
         lines.append("  not deployed (`make rollout ENV=... ` creates it).")
     else:
         version = f"version {serving_version} " if serving_version else ""
@@ -172,6 +184,11 @@ def render_status(
 
 def status(clients: Clients, settings: Settings, limit: int = 3) -> str:
     runs = executions(clients, settings, limit)
+    if not settings.endpoint_enabled:
+        from deploy.rollout import read_state
+
+        state = read_state(clients, settings)
+        return render_status(settings, runs, None, champion=state.get("current"))
     serving = registry.serving(clients, settings.endpoint_name)
     version = None
     if serving and serving.package_arn:

@@ -1,0 +1,86 @@
+"""endpoint.enabled: false (dev's default, no idle endpoint hours): an approved package becomes
+the champion without an endpoint; replays, rollback, record, status and validate-event agree."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from deploy import record, status
+from deploy.__main__ import main
+from deploy.errors import DeployError
+
+CHAMPION = "staging/champion/current/model.tar.gz"
+
+
+@pytest.fixture
+def off(world):
+    world.settings = replace(world.settings, endpoint_enabled=False)
+    return world
+
+
+def test_rollout_promotes_the_champion_and_creates_no_endpoint(off, deployer_for):
+    first = off.add_package()
+    outcome = deployer_for(settings=off.settings).rollout(first)
+    assert outcome.action == "champion" and "Set endpoint.enabled: true" in outcome.message
+    assert off.clients.sagemaker.list_endpoints()["Endpoints"] == []
+    assert off.clients.sagemaker.list_models()["Models"] == []
+    assert off.read(CHAMPION).startswith(b"model v")
+    assert not off.object_exists("staging/champion/current/NO_CHAMPION")
+
+    again = deployer_for(settings=off.settings).rollout(first)
+    assert again.action == "noop" and "already the champion" in again.message
+
+    second = off.add_package()
+    deployer_for(settings=off.settings).rollout(second)
+    assert off.read(CHAMPION).endswith(b"1")
+    back = deployer_for(settings=off.settings).rollback()
+    assert back.model_package_arn == first and off.read(CHAMPION).endswith(b"0")
+
+    entry = record.current_record(off.clients, off.settings, deployer_for().read_state())
+    assert entry["model_package_arn"] == first and entry["endpoint_config_name"] == ""
+
+    with pytest.raises(DeployError, match="no endpoint to smoke-test"):
+        deployer_for(settings=off.settings).smoke_test()
+
+
+def test_record_before_any_rollout_says_so(off):
+    with pytest.raises(DeployError, match="nothing to record"):
+        record.current_record(off.clients, off.settings, {})
+
+
+def test_status_names_the_champion(off, deployer_for):
+    off.clients.sagemaker.create_pipeline(
+        PipelineName=off.settings.pipeline_name,
+        PipelineDefinition=json.dumps({"Version": "2020-12-01", "Steps": []}),
+        RoleArn=off.settings.execution_role_arn,
+    )
+    assert "off (endpoint.enabled: false) · champion: none rolled out yet" in status.status(
+        off.clients, off.settings
+    )
+    arn = off.add_package()
+    deployer_for(settings=off.settings).rollout(arn)
+    text = status.status(off.clients, off.settings)
+    assert f"champion: model package version 1 {arn}" in text
+
+
+def test_validate_event_for_dev_uses_the_champion(world, capsys, deployer_for):
+    """environments/dev.yaml has endpoint.enabled: false; the CLI reads it."""
+    from deploy.settings import load
+
+    dev = load("dev")
+    assert dev.endpoint_enabled is False
+    world.clients.s3.create_bucket(Bucket=dev.bucket)
+    world.clients.sagemaker.create_model_package_group(
+        ModelPackageGroupName=dev.model_package_group
+    )
+    arn = world.add_package(group=dev.model_package_group)
+
+    assert main(["validate-event", "--env", "dev", "--model-package-arn", arn]) == 0
+    assert capsys.readouterr().out.startswith("OK:")
+    assert main(["rollout", "--env", "dev", "--model-package-arn", arn]) == 0
+    assert "is the champion of dev" in capsys.readouterr().out
+    assert main(["validate-event", "--env", "dev", "--model-package-arn", arn]) == 0
+    assert capsys.readouterr().out.startswith("Already deployed")
