@@ -61,3 +61,18 @@ def test_rollout_local_and_logs_without_step_explain_themselves():
     assert (
         no_step.returncode != 0 and "Name the step: make logs ENV=dev STEP=<name>" in no_step.stderr
     )
+
+
+def test_docs_name_only_real_commands_and_targets():
+    import re
+
+    from deploy.__main__ import COMMANDS
+
+    text = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")
+    commands = set(re.findall(r"python -m deploy ([a-z-]+)", text))
+    assert commands and commands <= set(COMMANDS), commands - set(COMMANDS)
+    assert set(COMMANDS) <= commands, "every command is documented"
+    listed = subprocess.run(["make", "help"], cwd=REPO, capture_output=True, text=True, check=True)
+    plain = listed.stdout.replace("\x1b[36m", " ").replace("\x1b[0m", " ")
+    for target in set(re.findall(r"`make ([a-z-]+)", text)):
+        assert f" {target} " in plain, target
