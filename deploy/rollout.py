@@ -196,8 +196,9 @@ class Deployer:
         return smoke.rows_from_csv(text, self.settings.smoke_rows, features, label)
 
     # -- waiting ----------------------------------------------------------------------------------
-    def wait_for(self, config_name: str) -> None:
-        """Poll until the endpoint is InService on config_name; raise on failure or timeout."""
+    def wait_for(self, config_name: str | None) -> None:
+        """Poll until the endpoint is InService on config_name (None: on any config, e.g. after
+        someone else's update); raise on failure or timeout."""
         deadline = self.monotonic() + self.timeout_seconds
         name = self.settings.endpoint_name
         last = ""
@@ -210,7 +211,7 @@ class Deployer:
                 self.out(f"  {name}: {status}")
                 last = status
             if status == "InService":
-                if endpoint.get("EndpointConfigName") == config_name:
+                if config_name is None or endpoint.get("EndpointConfigName") == config_name:
                     return
                 if not endpoint.get("PendingDeploymentSummary"):
                     raise DeployError(
@@ -239,7 +240,7 @@ class Deployer:
                     "InService."
                 )
             self.out(f"Endpoint {current.endpoint_name} is {current.status}; waiting for it first.")
-            self.wait_for(current.pending_config_name or current.config_name)
+            self.wait_for(None)
             current = registry.serving(self.clients, self.settings.endpoint_name) or current
         if current.status == "Failed":
             reason = current.failure_reason or "no reason given"

@@ -441,3 +441,26 @@ def test_update_request_sequence_with_stubber(world, settings):
 def test_local_is_refused(world, deployer_for, settings):
     with pytest.raises(DeployError, match="ENV=local has no SageMaker endpoint"):
         deployer_for(settings=replace(settings, environment="local")).rollout("latest")
+
+
+def test_an_endpoint_mid_update_is_waited_for_then_updated(world, deployer_for):
+    """Someone else's update is in progress: the CLI waits for it to settle (on whatever config),
+    then rolls out; the Lambda (no wait) refuses so that it is retried later."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    first, second = world.add_package(), world.add_package()
+    deployer_for().rollout(first, wait=False)
+    endpoint = sagemaker_backends[ACCOUNT]["us-east-1"].endpoints["sagemaker-gitops-staging"]
+    endpoint.endpoint_status = "Updating"
+
+    with pytest.raises(DeployError, match="is Updating; retry when it is InService"):
+        deployer_for().rollout(second, wait=False)
+
+    def settle(_seconds):
+        endpoint.endpoint_status = "InService"
+
+    lines: list[str] = []
+    world.good_answers()
+    outcome = deployer_for(sleep=settle, out=lines.append).rollout(second)
+    assert outcome.action == "updated"
+    assert any("is Updating; waiting for it first" in line for line in lines)
