@@ -16,10 +16,12 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
 
 
@@ -59,8 +61,11 @@ def make_handler(backends: Backends):
         return cached[port]
 
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+        protocol_version = "HTTP/1.1"  # keep-alive: clients reuse their connection
         server_version = "local-endpoint"
+        # Headers and body leave in two writes; with Nagle on, a keep-alive client's delayed ACK
+        # would hold the body for ~40 ms. TCP_NODELAY sends both at once.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args) -> None:  # quiet: one line per error only
             return
@@ -78,6 +83,9 @@ def make_handler(backends: Backends):
                 conn = connection(port)
                 try:
                     conn.request(self.command, self.path, body=body, headers=headers)
+                    if QUICKACK is not None:  # ACK the backend's header segment at once, so a
+                        # backend with Nagle on sends its body without a delayed-ACK stall
+                        conn.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
                     response = conn.getresponse()
                     payload = response.read()
                 except (OSError, http.client.HTTPException):
@@ -107,8 +115,9 @@ def make_handler(backends: Backends):
             self.send_header("Content-Length", str(len(payload)))
             if version:
                 self.send_header("X-Model-Version", version)
-            self.end_headers()
-            self.wfile.write(payload)
+            # headers and body in one write (one segment for a small answer)
+            self._headers_buffer.append(b"\r\n" + payload)
+            self.flush_headers()
 
         do_GET = _forward
         do_POST = _forward
