@@ -1,0 +1,59 @@
+"""The command line and the Make wiring of ENV=local."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from env_config import REPO_ROOT
+from local_runner import cli
+
+
+def make_dry_run(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "-n", *arguments], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (("local-deploy", "ENV=local", "PORT=9091"), "-m local_runner deploy --port 9091"),
+        (
+            ("run", "ENV=local", "PARAMS=MaxIter=5 AccuracyThreshold=0.5"),
+            '-m local_runner run --params "MaxIter=5 AccuracyThreshold=0.5"',
+        ),
+        (("approve", "ENV=local", "VERSION=3"), "-m local_runner approve 3"),
+        (("reject", "ENV=local", "VERSION=2"), "-m local_runner reject 2"),
+        (("models", "ENV=local"), "-m local_runner models"),
+        (("undeploy", "ENV=local"), "-m local_runner undeploy"),
+        (("deploy", "ENV=local"), "local-deploy"),
+    ],
+)
+def test_make_targets_call_the_cli(arguments, expected):
+    result = make_dry_run(*arguments)
+    assert result.returncode == 0, result.stderr
+    assert expected in result.stdout
+
+
+def test_local_targets_refuse_other_environments():
+    result = subprocess.run(
+        ["make", "run", "ENV=dev"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "'make run' is for ENV=local" in result.stderr
+
+
+def test_cli_errors_name_the_problem(home, capsys):
+    assert cli.main(["approve", "7"]) == 1
+    assert "has no version 7" in capsys.readouterr().err
+    assert cli.main(["rollback"]) == 1
+    assert "no champion to roll back" in capsys.readouterr().err
+    assert cli.main(["logs", "--step", "Train"]) == 1
+    assert "no local execution yet" in capsys.readouterr().err
+    assert cli.main(["run", "--params", "Nope=1"]) == 2
+    assert "unknown parameter Nope" in capsys.readouterr().err
+    assert cli.main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "Endpoint: not running" in out and "Champion of sagemaker-gitops-local: none" in out
