@@ -101,9 +101,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "state" {
   rule {
     id     = "old-state-versions"
     status = "Enabled"
-    filter {
-      prefix = ""
-    }
+    filter {}
     noncurrent_version_expiration {
       noncurrent_days = 90
     }

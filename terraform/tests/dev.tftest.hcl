@@ -10,9 +10,11 @@ variables {
   deployments_file         = "tests/fixtures/none.json"
 }
 
-run "dev_names_and_values_come_from_dev_yaml" {
+# One apply, many assertions: each run re-plans the whole root, and `make test` has a time budget.
+run "dev" {
   command = apply
 
+  # --- dev names and values come from dev yaml ---
   assert {
     condition     = output.bucket == "sagemaker-gitops-dev-artifacts-000000000000"
     error_message = "bucket must be resources.artifact_bucket of dev.yaml"
@@ -37,20 +39,14 @@ run "dev_names_and_values_come_from_dev_yaml" {
     condition     = module.pipeline.role_arn == module.iam.execution_role_arn
     error_message = "the pipeline must run as the execution role"
   }
-}
 
-run "dev_has_no_endpoint_and_no_alarms" {
-  command = apply
-
+  # --- dev has no endpoint and no alarms ---
   assert {
     condition     = length(module.endpoint) == 0 && output.alarm_names == [] && output.endpoint_managed == false
     error_message = "dev has endpoint.enabled false: no endpoint, no alarms"
   }
-}
 
-run "dev_storage_layout" {
-  command = apply
-
+  # --- dev storage layout ---
   assert {
     condition     = module.storage.no_champion_key == "dev/champion/current/NO_CHAMPION"
     error_message = "the NO_CHAMPION marker must be <prefix>/champion/current/NO_CHAMPION"
@@ -61,7 +57,6 @@ run "dev_storage_layout" {
       "dev/processed/" = 30
       "dev/models/"    = 90
       "dev/cache/"     = 7
-      "dev/"           = null
     }
     error_message = "lifecycle rules must expire raw/processed/models/cache after storage.lifecycle_days"
   }
@@ -69,11 +64,8 @@ run "dev_storage_layout" {
     condition     = module.storage.force_destroy == true
     error_message = "dev.yaml sets storage.force_destroy: true"
   }
-}
 
-run "dev_approval_dispatches_to_github" {
-  command = apply
-
+  # --- dev approval dispatches to github ---
   assert {
     condition     = module.approval.target.kind == "github" && module.approval.lambda_function_name == null
     error_message = "approval.deploy_target github: an API destination target, no Lambda"

@@ -10,9 +10,11 @@ variables {
   deployments_file         = "tests/fixtures/prod/deployment.json"
 }
 
-run "prod_protects_data" {
+# One apply, many assertions: each run re-plans the whole root, and `make test` has a time budget.
+run "prod" {
   command = apply
 
+  # --- prod protects data ---
   assert {
     condition     = module.storage.force_destroy == false
     error_message = "prod must never force_destroy its bucket"
@@ -29,11 +31,8 @@ run "prod_protects_data" {
     condition     = module.storage.lifecycle_rules["prod/models/"] == 730
     error_message = "prod keeps models two years (storage.lifecycle_days.models)"
   }
-}
 
-run "prod_endpoint_from_recorded_package" {
-  command = apply
-
+  # --- prod endpoint from recorded package ---
   assert {
     condition     = output.endpoint_managed && module.endpoint[0].facts.model_package == "arn:aws:sagemaker:us-east-1:000000000000:model-package/sagemaker-gitops-prod/3"
     error_message = "the endpoint must serve deployments/prod.json's model_package_arn"
@@ -54,11 +53,8 @@ run "prod_endpoint_from_recorded_package" {
     condition     = module.endpoint[0].facts.network_isolation
     error_message = "network.enable_network_isolation must reach the model"
   }
-}
 
-run "prod_encrypts_everything_with_its_key" {
-  command = apply
-
+  # --- prod encrypts everything with its key ---
   assert {
     condition = alltrue([
       for key_arn in concat(
@@ -76,11 +72,8 @@ run "prod_encrypts_everything_with_its_key" {
     condition     = module.ecr[0].immutable
     error_message = "ECR repositories must have immutable tags and scan on push"
   }
-}
 
-run "prod_iam_has_no_wildcard_actions" {
-  command = apply
-
+  # --- prod iam has no wildcard actions ---
   assert {
     condition = alltrue(flatten([
       for name, document in output.iam_policy_documents : [
@@ -111,11 +104,8 @@ run "prod_iam_has_no_wildcard_actions" {
     condition     = jsondecode(output.iam_policy_documents.execution).Statement[index(jsondecode(output.iam_policy_documents.execution).Statement[*].Sid, "PassExecutionRoleToSageMakerOnly")].Resource == "arn:aws:iam::000000000000:role/sagemaker-gitops-prod-execution"
     error_message = "the execution role may pass only itself"
   }
-}
 
-run "prod_approval_rule_filters_approved_and_its_group" {
-  command = apply
-
+  # --- prod approval rule filters approved and its group ---
   assert {
     condition     = jsondecode(module.approval.rule_pattern).detail.ModelApprovalStatus == ["Approved"]
     error_message = "the approval rule must fire on Approved only"

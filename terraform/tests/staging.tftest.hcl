@@ -10,9 +10,11 @@ variables {
   deployments_file         = "tests/fixtures/none.json"
 }
 
-run "staging_values_come_from_staging_yaml" {
+# One apply, many assertions: each run re-plans the whole root, and `make test` has a time budget.
+run "staging" {
   command = apply
 
+  # --- staging values come from staging yaml ---
   assert {
     condition     = output.bucket == "sagemaker-gitops-staging-artifacts-000000000000" && output.pipeline_name == "sagemaker-gitops-staging"
     error_message = "staging names must come from staging.yaml"
@@ -25,11 +27,8 @@ run "staging_values_come_from_staging_yaml" {
     condition     = module.storage.lifecycle_rules["staging/processed/"] == 60 && module.storage.lifecycle_rules["staging/cache/"] == 14
     error_message = "staging lifecycle days must come from storage.lifecycle_days"
   }
-}
 
-run "staging_without_approved_package_has_alarms_but_no_endpoint" {
-  command = apply
-
+  # --- staging without approved package has alarms but no endpoint ---
   assert {
     condition     = output.endpoint_managed == false && module.endpoint[0].facts == null
     error_message = "no deployments/staging.json: Terraform must not create an endpoint"

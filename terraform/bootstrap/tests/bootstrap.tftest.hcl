@@ -4,9 +4,11 @@ mock_provider "aws" {
   source = "../tests/mocks"
 }
 
-run "state_bucket_is_private_versioned_encrypted" {
+# One apply, many assertions (each run costs a full plan).
+run "bootstrap" {
   command = apply
 
+  # --- state bucket is private versioned encrypted ---
   assert {
     condition     = output.state_bucket == "sagemaker-gitops-tfstate-000000000000"
     error_message = "default state bucket is <project>-tfstate-<account>"
@@ -27,11 +29,8 @@ run "state_bucket_is_private_versioned_encrypted" {
     condition     = jsondecode(aws_s3_bucket_policy.state.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_s3_bucket_policy.state.policy).Statement[0].Effect == "Deny"
     error_message = "state bucket must refuse non-TLS requests"
   }
-}
 
-run "github_roles_trust_only_their_environment" {
-  command = apply
-
+  # --- github roles trust only their environment ---
   assert {
     condition = alltrue([for env, role in aws_iam_role.deploy :
       jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:your-org/sagemaker-gitops:environment:${env}"
@@ -48,11 +47,8 @@ run "github_roles_trust_only_their_environment" {
     condition     = keys(aws_iam_role.deploy) == ["dev", "prod", "staging"] && aws_iam_role.deploy["prod"].name == "sagemaker-gitops-prod-github-deploy"
     error_message = "one deploy role per environment, named <project>-<env>-github-deploy"
   }
-}
 
-run "github_policies_are_scoped_and_fit" {
-  command = apply
-
+  # --- github policies are scoped and fit ---
   assert {
     condition = alltrue(flatten([for key, document in output.documents : [
       for statement in jsondecode(document).Statement : [for action in flatten([statement.Action]) : !strcontains(action, "*")]

@@ -153,9 +153,6 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
       noncurrent_version_expiration {
         noncurrent_days = 7
       }
-      abort_incomplete_multipart_upload {
-        days_after_initiation = 1
-      }
     }
   }
 
@@ -169,6 +166,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "artifacts" {
     noncurrent_version_expiration {
       noncurrent_days = 30
     }
+  }
+
+  rule {
+    # Bucket-wide: parts of failed uploads are never useful and are billed.
+    id     = "abort-incomplete-uploads"
+    status = "Enabled"
+    filter {}
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
     }
@@ -272,9 +276,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "logs" {
   rule {
     id     = "expire-access-logs"
     status = "Enabled"
-    filter {
-      prefix = ""
-    }
+    filter {}
     expiration {
       days = 365
     }

@@ -30,7 +30,7 @@ output "no_champion_key" {
 
 output "lifecycle_rules" {
   description = "Expiry in days per prefix, as applied (for tests and docs)."
-  value       = { for rule in aws_s3_bucket_lifecycle_configuration.artifacts.rule : rule.filter[0].prefix => try(rule.expiration[0].days, null) }
+  value       = { for rule in aws_s3_bucket_lifecycle_configuration.artifacts.rule : rule.filter[0].prefix => rule.expiration[0].days if length(rule.expiration) > 0 }
 }
 
 output "force_destroy" {

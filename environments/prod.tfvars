@@ -1,0 +1,14 @@
+# Terraform-only settings of prod. Every other value is in environments/prod.yaml (the single
+# source of truth). Nothing secret belongs here: the GitHub token lives in Secrets Manager.
+environment = "prod"
+
+# Secrets Manager secret (name only) holding the GitHub token for repository_dispatch
+# (approval.deploy_target: github). Create it once: see docs/infrastructure.md.
+github_token_secret_name = "sagemaker-gitops/prod/github-dispatch-token"
+
+# true: this environment's account owns its ECR repositories (one account per environment).
+# Set false when every environment shares one account: dev then owns the repositories.
+manage_image_repositories = true
+
+# Accounts allowed to read prod's model registry (cross-account promotion); none by default.
+registry_read_account_ids = []
