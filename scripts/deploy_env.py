@@ -74,10 +74,13 @@ def run_command(
     """
     if not capture:  # a captured command is a question (git sha), not a step worth echoing
         print(f"  $ {' '.join(argv)}", flush=True)
+    # The parent make's command-line variables (MAKEFLAGS) must not leak into the steps' makes:
+    # each step gets exactly the variables this script passes.
+    inherited = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")}
     result = subprocess.run(
         list(argv),
         cwd=REPO_ROOT,
-        env={**os.environ, **(env or {})},
+        env={**inherited, **(env or {})},
         text=True,
         input=stdin,
         stdout=subprocess.PIPE if capture else None,

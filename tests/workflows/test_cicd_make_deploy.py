@@ -382,3 +382,20 @@ def test_make_deploy_env_local_is_the_local_life_cycle():
         timeout=120,
     )
     assert "scripts/deploy_env.py --env dev --dry-run 1 --start-pipeline 1" in dev.stdout
+
+
+def test_the_parent_makes_variables_do_not_leak_into_step_commands(monkeypatch, capsys):
+    monkeypatch.setenv("MAKEFLAGS", " -- DRY_RUN=1 START_PIPELINE=1")
+    monkeypatch.setenv("KEEP_ME", "yes")
+    out = deploy_env.run_command(
+        [
+            deploy_env.sys.executable,
+            "-c",
+            "import os; print(os.environ.get('MAKEFLAGS'), os.environ['KEEP_ME'], os.environ['X'])",
+        ],
+        env={"X": "1"},
+        capture=True,
+    )
+    assert out.strip() == "None yes 1"
+    with pytest.raises(DeployError, match="exited with 3"):
+        deploy_env.run_command([deploy_env.sys.executable, "-c", "raise SystemExit(3)"])
