@@ -128,6 +128,9 @@ resource "aws_s3_bucket_logging" "artifacts" {
   bucket        = aws_s3_bucket.artifacts.id
   target_bucket = aws_s3_bucket.logs.id
   target_prefix = "s3/${var.bucket_name}/"
+
+  # S3 checks that the logging service may write to the target before it accepts the setting.
+  depends_on = [aws_s3_bucket_policy.logs]
 }
 
 # EventBridge notifications feed the "new data" trigger (modules/triggers).
