@@ -38,7 +38,7 @@ $(STAMP): requirements/dev.lock training_code/requirements.txt package.json
 data: $(STAMP) ## Write the offline sample dataset to data/raw/ (scikit-learn's breast cancer set)
 	$(PY) scripts/make_sample_data.py --out data/raw/breast_cancer.csv
 
-definition: env-check $(STAMP) ## Generate build/$(ENV)/pipeline-definition.json (offline, deterministic)
+definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json (offline, deterministic)
 	$(PY) -m build_pipeline --env $(ENV) --out $(DEFINITION) \
 	  $(if $(IMAGE_TAG),--image-tag $(IMAGE_TAG)) \
 	  $(if $(JOB_IMAGE_DIGEST),--job-image-digest $(JOB_IMAGE_DIGEST)) \

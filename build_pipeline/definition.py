@@ -155,15 +155,15 @@ def _split_uri(step: Any, split: str) -> Any:
 
 def train_step(ctx: Context, preprocess: Any) -> Any:
     from sagemaker.core import shapes
-    from sagemaker.mlops.workflow.steps import TrainingStep
-    from sagemaker.train import ModelTrainer
-    from sagemaker.train.configs import (
+    from sagemaker.core.training.configs import (
         CheckpointConfig,
         Compute,
         InputData,
         Networking,
         StoppingCondition,
     )
+    from sagemaker.mlops.workflow.steps import TrainingStep
+    from sagemaker.train import ModelTrainer
 
     pipeline = ctx.config.get("pipeline")
     spot = bool(pipeline["use_spot"])

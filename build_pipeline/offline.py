@@ -37,7 +37,7 @@ def offline_aws(region: str) -> Iterator[None]:
     for key in removed:
         os.environ.pop(key, None)
     try:
-        with mock_aws():
+        with mock_aws(), _validate_sdk_config_once():
             yield
     finally:
         for key, value in saved.items():
@@ -45,3 +45,27 @@ def offline_aws(region: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+@contextlib.contextmanager
+def _validate_sdk_config_once() -> Iterator[None]:
+    """Validate SDK_CONFIG against the SDK's schema once, not on every config lookup.
+
+    The SDK re-validates its defaults config (jsonschema, including a full check of the schema
+    itself) each time it reads a value: about 40 times per definition, over half of the generation
+    time. Our config is a constant, so one real validation proves what the other 39 would.
+    """
+    from unittest import mock
+
+    from sagemaker.core.config.config_manager import SageMakerConfig
+
+    validate = SageMakerConfig.validate_sagemaker_config
+    validate(SDK_CONFIG)
+
+    def validate_unless_known(sagemaker_config: dict | None = None) -> None:
+        if sagemaker_config != SDK_CONFIG:
+            validate(sagemaker_config)
+
+    with mock.patch.object(SageMakerConfig, "validate_sagemaker_config",
+                           staticmethod(validate_unless_known)):
+        yield
