@@ -167,6 +167,8 @@ class Options:
     # A registry (<account>.dkr.ecr.<region>.amazonaws.com) that already holds the digests: when
     # this environment's registry lacks them (another account), they are copied from it by digest.
     source_registry: str | None = None
+    # Apply the saved plan without asking (CI sets it; a person is shown the plan and asked).
+    auto_approve: bool = False
     make: str = "make"
 
     @property
@@ -240,6 +242,14 @@ def docker_engine_available() -> bool:
     return result.returncode == 0
 
 
+def ask(question: str) -> bool:
+    """A yes/no question on the terminal; without a terminal the answer is no."""
+    if not sys.stdin.isatty():
+        print(f"{question}(no terminal to answer: treated as no)", flush=True)
+        return False
+    return input(question).strip().lower() in ("y", "yes")
+
+
 def registry(config: EnvConfig) -> str:
     return config.image_repository_uri("job").split("/", 1)[0]
 
@@ -286,6 +296,7 @@ class Deployment:
         which: Callable[[str], str | None] = shutil.which,
         configured_region: Callable[[], str | None] = Aws.configured_region,
         out: Callable[[str], None] = print,
+        confirm: Callable[[str], bool] | None = None,
     ):
         check_options(options)
         self.options = options
@@ -295,6 +306,7 @@ class Deployment:
         self.which = which
         self.configured_region = configured_region
         self.out = out
+        self.confirm = confirm or ask
         try:
             self.config = load(options.env)
         except EnvConfigError as error:
@@ -371,8 +383,13 @@ class Deployment:
             ),
             Step(
                 "apply",
-                "Terraform apply",
-                [" ".join(self.make("apply"))],
+                "Terraform: plan to a file, confirm, apply exactly that plan",
+                [
+                    " ".join(self.make("plan", PLAN_FILE=self.plan_file)),
+                    "confirm: "
+                    + ("AUTO_APPROVE=1 (no question)" if self.options.auto_approve else "y/N"),
+                    " ".join(self.make("apply", PLAN_FILE=self.plan_file)),
+                ],
                 self.apply,
             ),
             Step(
@@ -523,8 +540,21 @@ class Deployment:
             env=self.subprocess_env,
         )
 
+    @property
+    def plan_file(self) -> str:
+        return f"build/{self.config.name}/terraform.tfplan"
+
     def apply(self) -> None:
-        self.runner(self.make("apply"), env={**self.subprocess_env, "TF_IN_AUTOMATION": "1"})
+        """Plan to a file, then apply exactly that plan: what was shown is what changes."""
+        self.runner(self.make("plan", PLAN_FILE=self.plan_file), env=self.subprocess_env)
+        if not self.options.auto_approve and not self.confirm(
+            f"Apply this plan to {self.config.name} (account {self.config.account_id})? [y/N] "
+        ):
+            raise DeployError(
+                "the plan was not applied (answer y, or pass AUTO_APPROVE=1 to apply without "
+                "a question, as CI does)."
+            )
+        self.runner(self.make("apply", PLAN_FILE=self.plan_file), env=self.subprocess_env)
 
     def upload_code(self) -> None:
         self.runner(
@@ -635,6 +665,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         "--inference-image-digest", default=os.environ.get("INFERENCE_IMAGE_DIGEST") or None
     )
     parser.add_argument("--source-registry", default=os.environ.get("SOURCE_REGISTRY") or None)
+    parser.add_argument("--auto-approve", default=os.environ.get("AUTO_APPROVE"))
     args = parser.parse_args(argv)
     return Options(
         env=args.env,
@@ -644,6 +675,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         job_image_digest=args.job_image_digest,
         inference_image_digest=args.inference_image_digest,
         source_registry=args.source_registry,
+        auto_approve=flag(args.auto_approve),
         make=os.environ.get("MAKE", "make"),
     )
 

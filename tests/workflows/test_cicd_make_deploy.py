@@ -64,7 +64,9 @@ def test_dry_run_prints_every_step_and_the_plan_offline():
         "[3/5] definition",
         "[4/5] apply",
         "[5/5] code",
-        "would run: make apply ENV=dev",
+        "would run: make plan ENV=dev PLAN_FILE=build/dev/terraform.tfplan",
+        "would run: confirm: y/N",
+        "would run: make apply ENV=dev PLAN_FILE=build/dev/terraform.tfplan",
         "would run: python -m build_pipeline.code_bundle upload --env dev",
         "docker buildx build training_code --target job",
         "docker buildx build training_code --target inference",
@@ -165,6 +167,13 @@ class FakeRunner:
 
 
 def deployment(options: Options, aws=None, runner=None, **overrides) -> Deployment:
+    questions: list[str] = []
+    answer = overrides.pop("answer", False)
+
+    def confirm(question: str) -> bool:
+        questions.append(question)
+        return answer
+
     fake = aws or FakeAws()
     out: list[str] = []
     made = Deployment(
@@ -175,8 +184,10 @@ def deployment(options: Options, aws=None, runner=None, **overrides) -> Deployme
         which=overrides.pop("which", lambda name: f"/usr/bin/{name}"),
         configured_region=overrides.pop("configured_region", lambda: None),
         out=out.append,
+        confirm=confirm,
     )
     made.output = out  # type: ignore[attr-defined]
+    made.questions = questions  # type: ignore[attr-defined]
     return made
 
 
@@ -231,12 +242,13 @@ def test_steps_run_in_order_with_given_digests_and_start_the_pipeline(tmp_path, 
         images=in_ecr(("sagemaker-gitops-jobs", JOB), ("sagemaker-gitops-inference", INFERENCE))
     )
     runner = FakeRunner()
-    made = deployment(given_digests(start_pipeline=True), aws=aws, runner=runner)
+    made = deployment(given_digests(start_pipeline=True, auto_approve=True), aws=aws, runner=runner)
     made.run()
     assert runner.commands == [
         f"make definition ENV=dev IMAGE_TAG={SHA} JOB_IMAGE_DIGEST={JOB} "
         f"INFERENCE_IMAGE_DIGEST={INFERENCE}",
-        "make apply ENV=dev",
+        "make plan ENV=dev PLAN_FILE=build/dev/terraform.tfplan",
+        "make apply ENV=dev PLAN_FILE=build/dev/terraform.tfplan",
         f"{deploy_env.sys.executable} -m build_pipeline.code_bundle upload --env dev",
     ]
     assert aws.started == [("sagemaker-gitops-dev", f"deploy-{SHA[:12]}")]
@@ -399,3 +411,29 @@ def test_the_parent_makes_variables_do_not_leak_into_step_commands(monkeypatch, 
     assert out.strip() == "None yes 1"
     with pytest.raises(DeployError, match="exited with 3"):
         deploy_env.run_command([deploy_env.sys.executable, "-c", "raise SystemExit(3)"])
+
+
+def test_a_person_is_asked_before_the_plan_is_applied():
+    runner = FakeRunner()
+    declined = deployment(given_digests(), runner=runner, answer=False)
+    with pytest.raises(DeployError, match="AUTO_APPROVE=1"):
+        declined.apply()
+    assert runner.commands == ["make plan ENV=dev PLAN_FILE=build/dev/terraform.tfplan"]
+    assert declined.questions == ["Apply this plan to dev (account 000000000000)? [y/N] "]
+
+    runner = FakeRunner()
+    accepted = deployment(given_digests(), runner=runner, answer=True)
+    accepted.apply()
+    assert runner.commands[-1] == "make apply ENV=dev PLAN_FILE=build/dev/terraform.tfplan"
+
+    runner = FakeRunner()
+    automatic = deployment(given_digests(auto_approve=True), runner=runner, answer=False)
+    automatic.apply()
+    assert automatic.questions == []  # CI: no question
+    assert len(runner.commands) == 2
+
+
+def test_without_a_terminal_the_question_is_answered_no(monkeypatch, capsys):
+    monkeypatch.setattr(deploy_env.sys, "stdin", open(os.devnull))  # noqa: SIM115
+    assert deploy_env.ask("Apply? ") is False
+    assert "no terminal" in capsys.readouterr().out

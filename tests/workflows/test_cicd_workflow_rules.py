@@ -221,6 +221,7 @@ def test_release_runs_make_deploy_with_the_built_digests(release):
         job = release["jobs"][name]
         deploy = [step for step in job["steps"] if f"make deploy ENV={name}" in step.get("run", "")]
         assert len(deploy) == 1, name
+        assert "AUTO_APPROVE=1" in deploy[0]["run"], name
         env = deploy[0]["env"]
         assert env["JOB_IMAGE_DIGEST"] == "${{ needs.images.outputs.job_digest }}"
         assert env["INFERENCE_IMAGE_DIGEST"] == "${{ needs.images.outputs.inference_digest }}"
