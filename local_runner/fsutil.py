@@ -1,4 +1,4 @@
-"""Crash-safe file writes: write beside the target, fsync, rename. A reader (or a run started after
+"""Crash-safe file writes: write beside the target, then rename. A reader (or a run started after
 a kill -9) sees either the old file or the whole new one, never half of it."""
 
 from __future__ import annotations
@@ -24,24 +24,28 @@ def is_partial(path: Path) -> bool:
     return PARTIAL_MARK in path.name
 
 
-def _commit(temporary: Path, target: Path) -> None:
-    with temporary.open("rb") as handle:
-        os.fsync(handle.fileno())
+def _commit(temporary: Path, target: Path, durable: bool) -> None:
+    """Rename into place. The rename alone survives a killed process; durable=True (the
+    registry) also fsyncs first, so a power cut cannot leave an empty file under the name."""
+    if durable:
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
     os.replace(temporary, target)
 
 
-def write_bytes(target: Path, data: bytes) -> None:
+def write_bytes(target: Path, data: bytes, durable: bool = False) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     temporary = partial_path(target)
     try:
         temporary.write_bytes(data)
-        _commit(temporary, target)
+        _commit(temporary, target, durable)
     finally:
         temporary.unlink(missing_ok=True)
 
 
-def write_json(target: Path, payload: Any) -> None:
-    write_bytes(target, (json.dumps(payload, indent=2, sort_keys=True) + "\n").encode())
+def write_json(target: Path, payload: Any, durable: bool = False) -> None:
+    text = json.dumps(payload, indent=2, sort_keys=True) + "\n"
+    write_bytes(target, text.encode(), durable)
 
 
 def copy_file(source: Path, target: Path) -> None:
@@ -49,7 +53,7 @@ def copy_file(source: Path, target: Path) -> None:
     temporary = partial_path(target)
     try:
         shutil.copyfile(source, temporary)
-        _commit(temporary, target)
+        _commit(temporary, target, durable=False)
     finally:
         temporary.unlink(missing_ok=True)
 

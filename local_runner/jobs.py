@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,25 +133,35 @@ def execute(argv: list[str], env: dict[str, str], spec: JobSpec, max_runtime: fl
         out.write(f"$ {' '.join(argv)}\n".encode())
         out.flush()
         process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=spec.step_dir)
-        try:
-            code = process.wait(timeout=max_runtime)
-        except subprocess.TimeoutExpired:
+        timed_out = threading.Event()
+
+        def stop() -> None:  # StoppingCondition: SIGTERM, then SIGKILL after 10 s, as SageMaker
+            timed_out.set()
             process.send_signal(signal.SIGTERM)
             try:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
-            raise JobFailed(
-                f"MaxRuntimeExceeded: the job ran longer than {max_runtime:.0f} s "
-                "(StoppingCondition.MaxRuntimeInSeconds).",
-                None,
-                tail(spec.stderr_log),
-                spec.stderr_log,
-            ) from None
+
+        timer = threading.Timer(max_runtime, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            code = process.wait()  # no polling: returns the moment the job ends
         except BaseException:
             process.kill()
             process.wait()
             raise
+        finally:
+            timer.cancel()
+    if timed_out.is_set():
+        raise JobFailed(
+            f"MaxRuntimeExceeded: the job ran longer than {max_runtime:.0f} s "
+            "(StoppingCondition.MaxRuntimeInSeconds).",
+            None,
+            tail(spec.stderr_log),
+            spec.stderr_log,
+        )
     if code != 0:
         reason = failure_reason(spec) or f"AlgorithmError: the entry point exited with code {code}."
         raise JobFailed(reason, code, tail(spec.stderr_log), spec.stderr_log)

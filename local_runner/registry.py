@@ -94,7 +94,8 @@ class Registry:
 
     def _write(self, group: str, record: dict[str, Any]) -> None:
         version = record["ModelPackageVersion"]
-        fsutil.write_json(self.group_dir(group) / "versions" / f"{version}.json", record)
+        path = self.group_dir(group) / "versions" / f"{version}.json"
+        fsutil.write_json(path, record, durable=True)
 
     def register(
         self,
@@ -178,7 +179,9 @@ class Registry:
             self._write(group, record)
             history = [v for v in champion["history"] if v != version] + [version]
             fsutil.write_json(
-                self.group_dir(group) / "champion.json", {"version": version, "history": history}
+                self.group_dir(group) / "champion.json",
+                {"version": version, "history": history},
+                durable=True,
             )
         else:
             self._write(group, record)
@@ -193,6 +196,7 @@ class Registry:
                 fsutil.write_json(
                     self.group_dir(group) / "champion.json",
                     {"version": champion_version, "history": history},
+                    durable=True,
                 )
         return record
 

@@ -300,3 +300,19 @@ def test_execution_record_is_written(staged):
     assert record["Steps"]["Fit"]["Status"] == "Succeeded"
     assert record["Parameters"]["AccuracyThreshold"] == 0.5
     assert Path(record["Steps"]["Fit"]["Properties"]["TrainingJobArn"].split("/")[-1])
+
+
+def test_max_runtime_stops_the_job(staged, tmp_path, monkeypatch):
+    block = tmp_path / "block"
+    block.write_text("never released: the stopping condition must end the job")
+    monkeypatch.setenv("FIXTURE_BLOCK", str(block))
+    definition = make_definition()
+    definition["Steps"][1]["Arguments"]["StoppingCondition"]["MaxRuntimeInSeconds"] = 1
+    result, _ = execute(definition)
+    assert result.failed_step == "Fit"
+    assert "MaxRuntimeExceeded" in result.failure
+    assert (
+        "training: waiting"
+        in (paths.runs_dir() / result.execution_id / "Fit" / "stdout.log").read_text()
+    )
+    assert registry().versions("test-group") == []
