@@ -82,7 +82,7 @@ def dispatch(args: argparse.Namespace) -> int:
             if item["status"] != "Approved":
                 print(f"  approve it: make approve ENV=local VERSION={item['version']}")
         if result.status != "Succeeded" and result.failed_step:
-            print(f"Logs: .venv/bin/python -m local_runner logs --step {result.failed_step}")
+            print(f"Logs: make logs ENV=local STEP={result.failed_step}")
         if any(item["status"] == "Approved" for item in result.registered):
             lifecycle.follow_champion(local)  # a running endpoint serves the new champion
         return result.exit_code

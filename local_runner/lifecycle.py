@@ -294,7 +294,7 @@ def deploy(
         if result.exit_code != EXIT_FAIL_STEP:
             out(
                 f"The run failed at {result.failed_step}; nothing was deployed. Details above; "
-                f"logs: .venv/bin/python -m local_runner logs --step {result.failed_step}"
+                f"logs: make logs ENV=local STEP={result.failed_step}"
             )
             return result.exit_code
         kept = result.failure
@@ -341,9 +341,9 @@ def deploy(
     out("  make models ENV=local                 # versions, status, metrics, lineage")
     out('  make run ENV=local PARAMS="MaxIter=50"  # a new run (cached steps are reused)')
     out("  make approve ENV=local VERSION=<n>    # serve another version (zero downtime)")
-    out("  .venv/bin/python -m local_runner rollback  # back to the previous champion")
-    out("  .venv/bin/python -m local_runner status    # last run, champion, endpoint")
-    out("  .venv/bin/python -m local_runner logs --step Train")
+    out("  make rollback ENV=local               # back to the previous champion")
+    out("  make status ENV=local                 # last run step by step, champion, endpoint")
+    out("  make logs ENV=local STEP=Train        # a step's logs")
     out("  make undeploy ENV=local               # stop the endpoint")
     return 0
 

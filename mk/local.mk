@@ -1,15 +1,15 @@
 # ENV=local: run the generated pipeline definition on this machine (no AWS, no Docker), keep a local
 # model registry and serve the champion on 127.0.0.1:PORT. See docs/local.md.
-# `make deploy ENV=local` (mk/cicd.mk) calls local-deploy; `make status|logs|rollback ENV=local`
-# (mk/deploy.mk) call `python -m local_runner status|logs|rollback`.
+# `make deploy ENV=local` (mk/cicd.mk) calls local-deploy; `make status|logs|rollback|smoke-test
+# ENV=local` (mk/deploy.mk) call `python -m local_runner status|logs|rollback|smoke-test`.
 
 PORT ?=
 LOCAL_RUNNER := $(PY) -m local_runner
 LOCAL_PORT_ARG = $(if $(PORT),--port $(PORT))
 LOCAL_PARAMS_ARG = $(if $(PARAMS),--params "$(PARAMS)")
 
-.PHONY: local-only run models approve reject serve undeploy local-deploy local-smoke-test \
-	local-test benchmark-local
+.PHONY: local-only run models approve reject serve undeploy local-deploy local-test \
+	 benchmark-local
 
 local-only: env-check
 	@if [ "$(ENV)" != "local" ]; then \
@@ -38,9 +38,6 @@ undeploy: local-only $(STAMP) ## ENV=local: stop the local endpoint
 
 local-deploy: local-only $(STAMP) ## ENV=local life cycle: data, definition, run, approval, serve on 127.0.0.1:PORT, smoke test
 	$(LOCAL_RUNNER) deploy $(LOCAL_PORT_ARG) $(LOCAL_PARAMS_ARG)
-
-local-smoke-test: local-only $(STAMP) ## ENV=local: invoke the running endpoint with rows of the test split
-	$(LOCAL_RUNNER) smoke-test $(LOCAL_PORT_ARG)
 
 local-test: $(STAMP) ## Only the local runner's tests (make test runs them too)
 	$(PY) -m pytest tests/local_runner

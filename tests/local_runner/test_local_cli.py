@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -29,12 +30,25 @@ def make_dry_run(*arguments: str) -> subprocess.CompletedProcess:
         (("models", "ENV=local"), "-m local_runner models"),
         (("undeploy", "ENV=local"), "-m local_runner undeploy"),
         (("deploy", "ENV=local"), "local-deploy"),
+        (("status", "ENV=local"), "-m local_runner status"),
+        (("logs", "ENV=local", "STEP=Train"), "-m local_runner logs --step Train"),
+        (("rollback", "ENV=local"), "-m local_runner rollback"),
+        (("smoke-test", "ENV=local"), "-m local_runner smoke-test"),
     ],
 )
 def test_make_targets_call_the_cli(arguments, expected):
     result = make_dry_run(*arguments)
     assert result.returncode == 0, result.stderr
     assert expected in result.stdout
+
+
+def test_every_make_command_in_the_local_docs_exists():
+    text = (REPO_ROOT / "docs" / "local.md").read_text(encoding="utf-8")
+    targets = sorted(set(re.findall(r"\bmake ([a-z][a-z0-9-]*)", text)))
+    assert {"deploy", "run", "models", "approve", "reject", "serve", "undeploy"} <= set(targets)
+    for target in targets:
+        result = make_dry_run(target, "ENV=local", "VERSION=1", "STEP=Train")
+        assert result.returncode == 0, (target, result.stderr)
 
 
 def test_local_targets_refuse_other_environments():
