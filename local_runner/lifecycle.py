@@ -147,7 +147,8 @@ def run(
     use_cache: bool = True,
     out=print,
 ) -> ExecutionResult:
-    ensure_definition(definition_path, out)
+    if definition_path == DEFINITION:  # the generated one is kept current; a given file is as is
+        ensure_definition(definition_path, out)
     definition = load_definition(definition_path)
     executor = Executor(
         definition,

@@ -258,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
             local_run(stable_home, stable)
             rerun, result = local_run(stable_home, stable)
             cached = [n for n, s in result.steps.items() if s.status == "Cached"]
+            if cached != ["Preprocess", "Train", "Evaluate"]:
+                raise SystemExit(f"round {index}: only {cached} were cached on the stable copy")
             stable_cold.append(cold)
             stable_rerun.append(rerun)
         figures = endpoint_figures(scratch / "home-0", args.load_seconds)
