@@ -83,13 +83,17 @@ def download_prefix(uri: str, destination: Path) -> int:
     """Copy every object under the prefix into destination; returns the number of objects."""
     _, key = parse(uri)
     destination.mkdir(parents=True, exist_ok=True)
-    objects = list_objects(uri)
-    for object_key, file in objects:
+    copied = 0
+    for object_key, file in list_objects(uri):
         relative = object_key[len(key) :].lstrip("/") or object_key.rpartition("/")[2]
         target = destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        fsutil.copy_file(file, target)
-    return len(objects)
+        try:
+            fsutil.copy_file(file, target)
+        except FileNotFoundError:
+            continue  # deleted since the listing (a concurrent champion switch): not there
+        copied += 1
+    return copied
 
 
 def upload_dir(source: Path, uri: str) -> int:
