@@ -82,7 +82,9 @@ def is_not_found(error: BaseException) -> bool:
     if code in ("NoSuchKey", "404", "NotFound", "ResourceNotFound", "ResourceNotFoundException"):
         return True
     text = error_message(error).lower()
-    return code == "ValidationException" and ("could not find" in text or "not found" in text)
+    return code == "ValidationException" and any(
+        phrase in text for phrase in ("could not find", "not found", "does not exist")
+    )
 
 
 @contextlib.contextmanager

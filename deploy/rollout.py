@@ -165,7 +165,11 @@ class Deployer:
             return (
                 f"is already being updated to {package.arn} (config {current.pending_config_name})"
             )
-        if current.package_arn == package.arn and current.status in TRANSITIONAL:
+        if (
+            current.package_arn == package.arn
+            and current.status in TRANSITIONAL
+            and not current.pending_package_arn
+        ):
             return f"is {current.status} with {package.arn} already"
         return ""
 

@@ -165,3 +165,19 @@ def test_smoke_test_of_the_serving_endpoint(world, deployer_for):
 def test_smoke_test_without_an_endpoint(world, deployer_for):
     with pytest.raises(DeployError, match="does not exist: nothing to smoke-test"):
         deployer_for().smoke_test()
+
+
+def test_not_found_errors_are_recognised():
+    from botocore.exceptions import ClientError
+
+    from deploy.aws import is_not_found
+
+    def error(code: str, message: str) -> ClientError:
+        return ClientError({"Error": {"Code": code, "Message": message}}, "Op")
+
+    assert is_not_found(error("ValidationException", 'Could not find endpoint "x".'))
+    assert is_not_found(error("ValidationException", "ModelPackage arn:... does not exist."))
+    assert is_not_found(error("NoSuchKey", "The specified key does not exist."))
+    assert is_not_found(error("ResourceNotFound", "Pipeline p not found"))
+    assert not is_not_found(error("ValidationException", "1 validation error detected"))
+    assert not is_not_found(error("AccessDeniedException", "not authorized"))
