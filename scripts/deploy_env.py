@@ -367,10 +367,10 @@ class Deployment:
                 "preflight",
                 "Preflight: terraform, AWS credentials, account, region, Docker engine",
                 [
-                    "command -v terraform",
-                    "aws sts get-caller-identity  # account must be " + c.account_id,
-                    f"region must be {c.region} (AWS_REGION / profile)",
-                    "docker info  # or JOB_IMAGE_DIGEST + INFERENCE_IMAGE_DIGEST",
+                    "check: terraform is on PATH",
+                    f"check: aws sts get-caller-identity gives account {c.account_id}",
+                    f"check: the AWS region (AWS_REGION or the profile) is {c.region} or unset",
+                    "check: docker info answers (or JOB_IMAGE_DIGEST + INFERENCE_IMAGE_DIGEST)",
                 ],
                 self.preflight,
             ),
@@ -386,8 +386,11 @@ class Deployment:
                 "Terraform: plan to a file, confirm, apply exactly that plan",
                 [
                     " ".join(self.make("plan", PLAN_FILE=self.plan_file)),
-                    "confirm: "
-                    + ("AUTO_APPROVE=1 (no question)" if self.options.auto_approve else "y/N"),
+                    (
+                        "check: AUTO_APPROVE=1, so no question"
+                        if self.options.auto_approve
+                        else "ask: Apply this plan? [y/N] (AUTO_APPROVE=1 skips the question)"
+                    ),
                     " ".join(self.make("apply", PLAN_FILE=self.plan_file)),
                 ],
                 self.apply,
@@ -616,7 +619,11 @@ class Deployment:
             self.out(f"[{number}/{len(steps)}] {step.key}: {step.title}")
             if self.options.dry_run:
                 for command in step.commands:
-                    self.out(f"  would run: {command}")
+                    verb, _, rest = command.partition(": ")
+                    if verb in ("check", "ask"):
+                        self.out(f"  would {verb}: {rest}")
+                    else:
+                        self.out(f"  would run: {command}")
                 continue
             assert step.action is not None
             step.action()
