@@ -603,6 +603,12 @@ class Deployment:
             self.out("Local tools (informational in a dry run):")
             terraform = self.which("terraform")
             self.out(f"  terraform: {terraform or 'NOT FOUND on PATH (needed for the apply)'}")
+            building = not self.options.digests_given and not self.options.image_tag
+            if building and training_code_dirty(self.runner):
+                self.out(
+                    "  git: training_code/ has uncommitted changes: a real build refuses them "
+                    "(tags name a commit)"
+                )
             if self.options.digests_given:
                 self.out("  docker: not needed (both image digests given)")
             else:

@@ -438,3 +438,10 @@ def test_without_a_terminal_the_question_is_answered_no(monkeypatch, capsys):
     monkeypatch.setattr(deploy_env.sys, "stdin", open(os.devnull))  # noqa: SIM115
     assert deploy_env.ask("Apply? ") is False
     assert "no terminal" in capsys.readouterr().out
+
+
+def test_the_dry_run_warns_about_uncommitted_image_sources():
+    made = deployment(Options(env="dev", dry_run=True), runner=FakeRunner(dirty=True))
+    made.run()
+    assert any("uncommitted changes" in line for line in made.output)
+    assert made.output[-1] == "DRY RUN complete: 5 steps planned, nothing changed."
