@@ -27,13 +27,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def generate(env: str, tag: str | None = None, job_digest: str | None = None,
-             inference_digest: str | None = None, git_sha: str | None = None) -> str:
+def generate(
+    env: str,
+    tag: str | None = None,
+    job_digest: str | None = None,
+    inference_digest: str | None = None,
+    git_sha: str | None = None,
+    environments_dir: Path | None = None,
+) -> str:
     """The definition as canonical JSON text (sorted keys, two-space indent, trailing newline)."""
     from build_pipeline.definition import build
     from build_pipeline.offline import offline_aws
 
-    config = load(env)
+    config = load(env, environments_dir) if environments_dir else load(env)
     sha = git_sha or images.git_sha()
     refs = images.resolve(config, tag or sha, job_digest, inference_digest)
     with offline_aws(config.region):

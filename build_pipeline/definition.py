@@ -153,16 +153,15 @@ def _split_uri(step: Any, split: str) -> Any:
     return step.properties.ProcessingOutputConfig.Outputs[split].S3Output.S3Uri
 
 
-def train_step(ctx: Context, preprocess: Any) -> Any:
+def model_trainer(ctx: Context, preprocess: Any) -> Any:
+    """The training job's settings, shared by the Train step and the optional Tune step."""
     from sagemaker.core import shapes
     from sagemaker.core.training.configs import (
         CheckpointConfig,
         Compute,
-        InputData,
         Networking,
         StoppingCondition,
     )
-    from sagemaker.mlops.workflow.steps import TrainingStep
     from sagemaker.train import ModelTrainer
 
     pipeline = ctx.config.get("pipeline")
@@ -201,18 +200,77 @@ def train_step(ctx: Context, preprocess: Any) -> Any:
         ),
         hyperparameters=hyperparameters(ctx),
         input_data_config=[
-            InputData(channel_name="code", data_source=ctx.code_uri),
-            InputData(channel_name="train", data_source=_split_uri(preprocess, "train")),
-            InputData(channel_name="validation", data_source=_split_uri(preprocess, "validation")),
+            channel("code", ctx.code_uri),
+            channel("train", _split_uri(preprocess, "train")),
+            channel("validation", _split_uri(preprocess, "validation")),
         ],
     )
-    trainer.with_metric_definitions(
-        [
-            shapes.MetricDefinition(name=f"validation:{m}", regex=METRIC_REGEX.format(name=m))
-            for m in ("accuracy", "auc")
-        ]
+    return trainer.with_metric_definitions(
+        [shapes.MetricDefinition(name=d["Name"], regex=d["Regex"]) for d in metric_definitions()]
     )
+
+
+def metric_definitions() -> list[dict[str, str]]:
+    """How SageMaker scrapes train.py's `validation:<metric>=<value>;` lines from its logs."""
+    return [
+        {"Name": f"validation:{m}", "Regex": METRIC_REGEX.format(name=m)} for m in ("accuracy", "auc")
+    ]
+
+
+def channel(name: str, source: Any) -> Any:
+    """A File-mode S3 prefix channel (shapes.Channel: the tuner accepts no InputData)."""
+    from sagemaker.core import shapes
+
+    return shapes.Channel(
+        channel_name=name,
+        input_mode="File",
+        data_source=shapes.DataSource(
+            s3_data_source=shapes.S3DataSource(
+                s3_data_type="S3Prefix", s3_uri=source, s3_data_distribution_type="FullyReplicated"
+            )
+        ),
+    )
+
+
+def train_step(ctx: Context, preprocess: Any) -> Any:
+    from sagemaker.mlops.workflow.steps import TrainingStep
+
+    trainer = model_trainer(ctx, preprocess)
     return TrainingStep(name="Train", step_args=trainer.train(), cache_config=cache_config(ctx))
+
+
+def tune_step(ctx: Context, preprocess: Any) -> Any:
+    """Optional (pipeline.tuning.enabled): a tuning job over pipeline.tuning.ranges that maximises
+    validation accuracy. Tuning jobs cannot carry ContainerEntrypoint, so the job image's own
+    ENTRYPOINT runs train.py from the code channel (training_code/Dockerfile)."""
+    from sagemaker.core.parameter import ContinuousParameter, IntegerParameter
+    from sagemaker.mlops.workflow.steps import TuningStep
+    from sagemaker.train.tuner import HyperparameterTuner
+
+    tuning = ctx.config.get("pipeline.tuning")
+    ranges = {}
+    for name, (low, high) in sorted(tuning["ranges"].items()):
+        kind = IntegerParameter if isinstance(low, int) and isinstance(high, int) else ContinuousParameter
+        ranges[name] = kind(low, high)
+    tuner = HyperparameterTuner(
+        model_trainer=model_trainer(ctx, preprocess),
+        objective_metric_name="validation:accuracy",
+        hyperparameter_ranges=ranges,
+        objective_type="Maximize",
+        metric_definitions=metric_definitions(),
+        max_jobs=int(tuning["max_jobs"]),
+        max_parallel_jobs=int(tuning["max_parallel_jobs"]),
+        random_seed=int(ctx.config.get("pipeline.hyperparameters.random_state")),
+    )
+    return TuningStep(name="Tune", step_args=tuner.tune(), cache_config=cache_config(ctx))
+
+
+def model_artifact(ctx: Context, training: Any) -> Any:
+    """The model.tar.gz of the Train step, or of the best job of the Tune step."""
+    if training.name == "Tune":
+        prefix = f"{ctx.config.prefix}/models"
+        return training.get_top_model_s3_uri(top_k=0, s3_bucket=ctx.config.bucket, prefix=prefix)
+    return training.properties.ModelArtifacts.S3ModelArtifacts
 
 
 def hyperparameters(ctx: Context) -> dict[str, Any]:
@@ -235,8 +293,7 @@ def evaluate_step(ctx: Context, preprocess: Any, train: Any, report: Any) -> Any
     args = processor(ctx, "evaluate.py").run(
         inputs=[
             s3_input("code", ctx.code_uri, f"{PROCESSING}/input/code"),
-            s3_input("model", train.properties.ModelArtifacts.S3ModelArtifacts,
-                     f"{PROCESSING}/model"),
+            s3_input("model", model_artifact(ctx, train), f"{PROCESSING}/model"),
             s3_input("test", _split_uri(preprocess, "test"), f"{PROCESSING}/test"),
             s3_input("champion", ctx.params["ChampionModelUri"], f"{PROCESSING}/champion"),
         ],
@@ -274,7 +331,7 @@ def register_step(ctx: Context, preprocess: Any, train: Any, evaluate: Any) -> A
         ],
     )
     builder = ModelBuilder(
-        s3_model_data_url=train.properties.ModelArtifacts.S3ModelArtifacts,
+        s3_model_data_url=model_artifact(ctx, train),
         image_uri=ctx.images.inference,
         sagemaker_session=ctx.session,
         role_arn=ctx.config.execution_role_arn,
@@ -380,7 +437,8 @@ def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
     ctx = Context(config, session, params, images, code_bundle.code_uri(config), git_sha)
     report = evaluation_report()
     preprocess = preprocess_step(ctx)
-    train = train_step(ctx, preprocess)
+    tuning = bool(config.get("pipeline.tuning.enabled"))
+    train = tune_step(ctx, preprocess) if tuning else train_step(ctx, preprocess)
     evaluate = evaluate_step(ctx, preprocess, train, report)
     register = register_step(ctx, preprocess, train, evaluate)
     gate = gate_step(ctx, evaluate, report, register, reject_step(ctx, evaluate, report))
@@ -391,19 +449,27 @@ def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
         sagemaker_session=session,
     )
     definition = json.loads(pipeline.definition())
-    pin_training_entrypoint(definition)
+    complete_job_definitions(definition, config.get("network"))
     return definition
 
 
-def pin_training_entrypoint(definition: dict) -> None:
-    """Name the Train step's script in the definition itself.
+def complete_job_definitions(definition: dict, network: dict) -> None:
+    """Complete what the SDK leaves out of the job definitions.
 
-    ModelTrainer sets ContainerEntrypoint only together with SourceCode, which uploads SDK driver
-    scripts under time-stamped keys (so the JSON would differ on every run). We pass the code as a
-    channel instead and state the entry point here, so any runner (SageMaker or the local one)
+    Train: ModelTrainer sets ContainerEntrypoint only together with SourceCode, which uploads SDK
+    driver scripts under time-stamped keys (the JSON would differ on every run). We pass the code
+    as a channel instead and state the entry point here, so any runner (SageMaker or the local one)
     knows what to execute from the definition alone.
+    Tune: the tuner drops the trainer's network isolation and inter-container encryption; a tuning
+    job must be as isolated as a single training job.
     """
     for step in definition["Steps"]:
         if step["Type"] == "Training":
             spec = step["Arguments"]["AlgorithmSpecification"]
             spec["ContainerEntrypoint"] = ["python3", f"{TRAINING_CODE}/train.py"]
+        if step["Type"] == "Tuning":
+            job = step["Arguments"]["TrainingJobDefinition"]
+            job["EnableNetworkIsolation"] = bool(network["enable_network_isolation"])
+            job["EnableInterContainerTrafficEncryption"] = bool(
+                network["encrypt_inter_container_traffic"]
+            )

@@ -188,7 +188,8 @@ def test_digests_pin_the_images():
     digest = "sha256:" + "a" * 64
     definition = json.loads(generate("dev", git_sha="abc", job_digest=digest))
     train = steps_by_name(definition)["Train"]["Arguments"]["AlgorithmSpecification"]
-    assert train["TrainingImage"].endswith(f"sagemaker-gitops-jobs@{digest}")
+    repository = load("dev").get("resources.job_image_repository")
+    assert train["TrainingImage"].endswith(f"/{repository}@{digest}")
     register = steps_by_name(definition)["RegisterModel"]["Arguments"]
     assert register["InferenceSpecification"]["Containers"][0]["Image"].endswith("-inference:abc")
 
@@ -216,3 +217,30 @@ def test_cli_refuses_a_malformed_digest(capsys, tmp_path):
     assert main(["--env", "dev", "--out", str(tmp_path / "d.json"), "--job-image-digest", "latest"]) == 2
     assert "sha256:<64 hex>" in capsys.readouterr().err
     assert not (tmp_path / "d.json").exists()
+
+
+def test_tuning_flag_replaces_train_with_a_tuning_job_whose_best_model_is_evaluated(tmp_path):
+    import shutil
+
+    from env_config import ENVIRONMENTS_DIR
+
+    shutil.copytree(ENVIRONMENTS_DIR, tmp_path, dirs_exist_ok=True)
+    path = tmp_path / "staging.yaml"
+    path.write_text(path.read_text().replace("    enabled: false\n    max_jobs", "    enabled: true\n    max_jobs", 1))
+    definition = json.loads(generate("staging", git_sha="abc", environments_dir=tmp_path))
+    assert [s["Name"] for s in definition["Steps"]] == ["Preprocess", "Tune", "Evaluate", "QualityGate"]
+    tune = definition["Steps"][1]
+    assert tune["Type"] == "Tuning" and tune["CacheConfig"]["Enabled"] is True
+    config = tune["Arguments"]["HyperParameterTuningJobConfig"]
+    assert config["HyperParameterTuningJobObjective"] == {"MetricName": "validation:accuracy", "Type": "Maximize"}
+    job = tune["Arguments"]["TrainingJobDefinition"]
+    assert job["EnableNetworkIsolation"] is True and job["EnableInterContainerTrafficEncryption"] is True
+    assert [m["Name"] for m in job["AlgorithmSpecification"]["MetricDefinitions"]] == [
+        "validation:accuracy", "validation:auc"]
+    ranges = config["ParameterRanges"]
+    assert [r["Name"] for r in ranges["ContinuousParameterRanges"]] == ["learning_rate"]
+    assert [r["Name"] for r in ranges["IntegerParameterRanges"]] == ["max_leaf_nodes"]
+    model = next(i for i in steps_by_name(definition)["Evaluate"]["Arguments"]["ProcessingInputs"]
+                 if i["InputName"] == "model")["S3Input"]["S3Uri"]["Std:Join"]["Values"]
+    assert {"Get": "Steps.Tune.TrainingJobSummaries[0].TrainingJobName"} in model
+    assert model[-1] == "output/model.tar.gz"
