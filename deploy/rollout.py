@@ -27,10 +27,16 @@ from deploy.settings import Settings
 
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 PROVISIONING_SECONDS = 1800  # headroom for instances to start, on top of the canary waits
+KEEP_OLD_CONFIGS = 3  # older endpoint configs (and models) kept besides current and previous
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _created(state: dict) -> list[str]:
+    """The endpoint configs (and same-named models) deploy/ created and has not deleted yet."""
+    return list(state.get("created") or [])
 
 
 def read_state(clients: Clients, settings: Settings) -> dict:
@@ -312,7 +318,9 @@ class Deployer:
             entry = self._entry(
                 package.arn, "", package.model_data_url, package.git_sha, package.version
             )
-            self.write_state({"current": entry, "previous": state.get("current")})
+            self.write_state(
+                {"current": entry, "previous": state.get("current"), "created": _created(state)}
+            )
         return outcome(
             "champion",
             f"Model package version {package.version} is the champion of {settings.environment} "
@@ -354,7 +362,7 @@ class Deployer:
                 )
                 self.out(result.summary())
                 if not result.ok:
-                    undone = self._undo(current, action)
+                    undone = self._undo(current, action, name)
                     raise SmokeTestError(f"{result.summary()}. {undone}")
         else:
             action = "started" if action == "updated" else action
@@ -366,12 +374,18 @@ class Deployer:
             previous = None
         elif not previous or previous.get("endpoint_config_name") != current.config_name:
             previous = self._entry(current.package_arn, current.config_name)
+        protected = {
+            name,
+            current.config_name if current else "",
+            (previous or {}).get("endpoint_config_name", ""),
+        }
         self.write_state(
             {
                 "current": self._entry(
                     package.arn, name, package.model_data_url, package.git_sha, package.version
                 ),
                 "previous": previous,
+                "created": self.prune([*_created(state), name], protected),
             }
         )
         verb = {"created": "Created", "updated": "Updated", "started": "Started updating"}[action]
@@ -386,18 +400,47 @@ class Deployer:
             f" on config {name}.",
         )
 
-    def _undo(self, before: Serving | None, action: str) -> str:
-        """After a failed smoke test: return to what served before (or remove a new endpoint)."""
+    def _undo(self, before: Serving | None, action: str, failed_config: str) -> str:
+        """After a failed smoke test: return to what served before (or remove a new endpoint),
+        then delete the failed model and endpoint config."""
         name = self.settings.endpoint_name
         if action == "created" or before is None:
             self.clients.sagemaker.delete_endpoint(EndpointName=name)
-            return f"Deleted the new endpoint {name} (nothing served before)."
-        self.clients.sagemaker.update_endpoint(
-            **builders.build_rollback_endpoint(self.settings, before.config_name)
-        )
-        self.wait_for(before.config_name)
-        package = before.package_arn or "unknown package"
-        return f"Rolled back {name} to {before.config_name} ({package})."
+            message = f"Deleted the new endpoint {name} (nothing served before)."
+        else:
+            self.clients.sagemaker.update_endpoint(
+                **builders.build_rollback_endpoint(self.settings, before.config_name)
+            )
+            self.wait_for(before.config_name)
+            package = before.package_arn or "unknown package"
+            message = f"Rolled back {name} to {before.config_name} ({package})."
+        self._delete_config_and_model(failed_config)
+        return message
+
+    def _delete_config_and_model(self, name: str) -> bool:
+        """Delete one of deploy/'s endpoint configs and its model (same name). False on failure:
+        cleanup never fails a deploy."""
+        for call, key in (
+            (self.clients.sagemaker.delete_endpoint_config, "EndpointConfigName"),
+            (self.clients.sagemaker.delete_model, "ModelName"),
+        ):
+            try:
+                call(**{key: name})
+            except Exception as error:
+                if not is_not_found(error):
+                    self.out(f"warning: could not delete {name}: {error}")
+                    return False
+        return True
+
+    def prune(self, created: list[str], protected: set[str]) -> list[str]:
+        """Delete the endpoint configs and models deploy/ created, except the protected ones and
+        the newest KEEP_OLD_CONFIGS others; return the names still kept (oldest first)."""
+        removable = [n for n in created if n not in protected]
+        excess = removable[: max(0, len(removable) - KEEP_OLD_CONFIGS)]
+        deleted = {n for n in excess if self._delete_config_and_model(n)}
+        if deleted:
+            self.out(f"Deleted {len(deleted)} old endpoint config(s) and model(s).")
+        return [n for n in created if n not in deleted]
 
     # -- rollback ---------------------------------------------------------------------------------
     def rollback(self) -> Outcome:
@@ -435,7 +478,12 @@ class Deployer:
                 self.out(f"Champion: {self.promote_champion(target['model_data_url'])}.")
             restored = dict(target, endpoint_config_name=config_name)
             restored["deployed_at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-            self.write_state({"current": restored, "previous": state.get("current")})
+            created = _created(state)
+            if config_name not in created and config_name != target["endpoint_config_name"]:
+                created.append(config_name)  # rebuilt by _recreate
+            self.write_state(
+                {"current": restored, "previous": state.get("current"), "created": created}
+            )
             return Outcome(
                 action="rolled-back",
                 environment=settings.environment,
@@ -452,7 +500,9 @@ class Deployer:
         if target.get("model_data_url"):
             self.out(f"Champion: {self.promote_champion(target['model_data_url'])}.")
         restored = dict(target, deployed_at=self.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
-        self.write_state({"current": restored, "previous": state.get("current")})
+        self.write_state(
+            {"current": restored, "previous": state.get("current"), "created": _created(state)}
+        )
         return Outcome(
             action="rolled-back",
             environment=self.settings.environment,

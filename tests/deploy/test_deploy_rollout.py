@@ -173,6 +173,7 @@ def test_smoke_failure_after_an_update_rolls_back_and_fails(world, deployer_for,
     )
     assert world.read(CHAMPION) == model_data(world, first), "the champion is unchanged"
     assert world.read(STATE) == state_before
+    assert counts(world) == (1, 1), "the failed model and endpoint config are deleted"
     assert not world.object_exists(LOCK)
 
 
@@ -183,6 +184,7 @@ def test_smoke_failure_of_a_new_endpoint_deletes_it(world, deployer_for):
         deployer_for().rollout(arn)
     assert world.clients.sagemaker.list_endpoints()["Endpoints"] == []
     assert world.object_exists(NO_CHAMPION) and not world.object_exists(CHAMPION)
+    assert counts(world) == (0, 0)
 
 
 def test_slow_answers_fail_the_smoke_test(world, deployer_for):
@@ -464,3 +466,22 @@ def test_an_endpoint_mid_update_is_waited_for_then_updated(world, deployer_for):
     outcome = deployer_for(sleep=settle, out=lines.append).rollout(second)
     assert outcome.action == "updated"
     assert any("is Updating; waiting for it first" in line for line in lines)
+
+
+def test_old_configs_and_models_are_pruned_but_rollback_still_works(world, deployer_for):
+    from deploy.rollout import KEEP_OLD_CONFIGS
+
+    outcomes = []
+    for _ in range(7):
+        arn = world.add_package()
+        outcomes.append(deployer_for().rollout(arn, wait=False))
+    names = [o.endpoint_config_name for o in outcomes]
+    kept = names[-(KEEP_OLD_CONFIGS + 2) :]  # older ones, the previous and the current
+    configs = world.clients.sagemaker.list_endpoint_configs()["EndpointConfigs"]
+    assert sorted(c["EndpointConfigName"] for c in configs) == sorted(kept)
+    models = world.clients.sagemaker.list_models()["Models"]
+    assert sorted(m["ModelName"] for m in models) == sorted(kept)
+    assert json.loads(world.read(STATE))["created"] == kept
+
+    back = deployer_for().rollback()
+    assert back.endpoint_config_name == names[-2]
