@@ -351,7 +351,11 @@ class Deployer:
                 f"auto-rollback on {', '.join(settings.alarm_names)}."
             )
         if wait:
-            self.wait_for(name)
+            try:
+                self.wait_for(name)
+            except DeployError:
+                self._discard_if_unused(name)
+                raise
             if rows:
                 result = smoke.run(
                     self.clients,
@@ -416,6 +420,14 @@ class Deployer:
             message = f"Rolled back {name} to {before.config_name} ({package})."
         self._delete_config_and_model(failed_config)
         return message
+
+    def _discard_if_unused(self, name: str) -> None:
+        """After SageMaker rolled an update back (or it failed), drop the config it did not keep;
+        one still in use or still pending (a timeout: it may finish) stays."""
+        serving = registry.serving(self.clients, self.settings.endpoint_name)
+        if serving is not None and name in (serving.config_name, serving.pending_config_name):
+            return
+        self._delete_config_and_model(name)
 
     def _delete_config_and_model(self, name: str) -> bool:
         """Delete one of deploy/'s endpoint configs and its model (same name). False on failure:

@@ -118,6 +118,7 @@ class World:
         self.clients = clients
         self.settings = settings
         self.update_requests: list[dict] = []
+        self.auto_rollback = False  # True: UpdateEndpoint behaves as if an alarm fired
         self.steps: dict[str, list[dict]] = {}
 
     def add_package(
@@ -203,7 +204,8 @@ def install_moto_extensions(world: World, monkeypatch) -> None:
         backend = response.sagemaker_backend
         backend.describe_endpoint_config(request["EndpointConfigName"])  # must exist
         endpoint = backend.endpoints[request["EndpointName"]]
-        endpoint.endpoint_config_name = request["EndpointConfigName"]
+        if not world.auto_rollback:
+            endpoint.endpoint_config_name = request["EndpointConfigName"]
         return ActionResult({"EndpointArn": endpoint.arn})
 
     def list_pipeline_execution_steps(response: SageMakerResponse) -> ActionResult:

@@ -485,3 +485,22 @@ def test_old_configs_and_models_are_pruned_but_rollback_still_works(world, deplo
 
     back = deployer_for().rollback()
     assert back.endpoint_config_name == names[-2]
+
+
+def test_an_automatic_rollback_fails_the_rollout_and_leaves_things_as_they_were(
+    world, deployer_for
+):
+    first, second = world.add_package(), world.add_package()
+    world.good_answers()
+    one = deployer_for().rollout(first)
+    state_before = world.read(STATE)
+    world.auto_rollback = True  # SageMaker's canary alarm fires: the endpoint stays on `one`
+
+    with pytest.raises(
+        DeployError, match="rolled back automatically to " + one.endpoint_config_name
+    ):
+        deployer_for().rollout(second)
+    assert world.endpoint()["EndpointConfigName"] == one.endpoint_config_name
+    assert counts(world) == (1, 1), "the unused config and model are deleted"
+    assert world.read(CHAMPION) == model_data(world, first) and world.read(STATE) == state_before
+    assert not world.object_exists(LOCK)
