@@ -1,14 +1,14 @@
 """Read the deploy workflow's trigger into plain outputs, refusing anything malformed.
 
 The deploy workflow starts on `repository_dispatch` (type model-approved, sent by the EventBridge
-approval rule: client_payload = {"model_package_arn": ..., "environment": ...}) or on
-`workflow_dispatch` (inputs environment, model_package_arn). This script reads the event from
-$GITHUB_EVENT_PATH, so no event text is ever interpolated into a shell script, checks the
-environment name and the ARN's format (or "latest"), and writes `environment`, `model_package_arn`
-and one `deploy_<env>` flag per environment to $GITHUB_OUTPUT. Whether the package is Approved and
-in that environment's group is checked next, with AWS credentials
-(`python -m deploy validate-event`).
-"""
+approval rule: client_payload = {"model_package_arn": ..., "environment": ...}), on
+`workflow_dispatch` (inputs environment, model_package_arn), or on a push to main that changes
+deployments/<env>.json (a merged deployment record, or its revert). This script reads the event
+from $GITHUB_EVENT_PATH, so no event text is ever interpolated into a shell script, checks each
+environment name and ARN (or "latest"), and writes per environment `deploy_<env>` and `arn_<env>`
+to $GITHUB_OUTPUT, plus `environments` and `summary` for names and titles. Whether the package is
+Approved and in that environment's group is checked next, with AWS credentials
+(`python -m deploy validate-event`)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ import json
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 LATEST = "latest"
+RECORD_DIR = "deployments"
 ARN_PATTERN = re.compile(
     r"^arn:aws(-[a-z]+)*:sagemaker:[a-z0-9-]+:\d{12}:"
     r"model-package/[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}/\d{1,9}$"
@@ -31,31 +33,73 @@ class RequestError(ValueError):
     """A trigger this workflow refuses; the message says what was wrong."""
 
 
-def read(event_name: str, event: dict[str, Any]) -> dict[str, str]:
-    if event_name == "repository_dispatch":
-        if event.get("action") != "model-approved":
-            raise RequestError(f"repository_dispatch type '{event.get('action')}' is not handled.")
-        payload = event.get("client_payload") or {}
-    elif event_name == "workflow_dispatch":
-        payload = event.get("inputs") or {}
-    else:
-        raise RequestError(f"event '{event_name}' does not start a deployment.")
-    environment = str(payload.get("environment") or "").strip()
-    arn = str(payload.get("model_package_arn") or "").strip() or LATEST
-    if environment not in ENVIRONMENTS:
-        raise RequestError(
-            f"environment '{environment[:40]}' is not one of {', '.join(ENVIRONMENTS)}."
-        )
-    if arn.lower() == LATEST:
-        arn = LATEST
-    elif not ARN_PATTERN.fullmatch(arn):
+def check_arn(arn: str, *, allow_latest: bool) -> str:
+    arn = arn.strip()
+    if allow_latest and arn.lower() in (LATEST, ""):
+        return LATEST
+    if not ARN_PATTERN.fullmatch(arn):
         raise RequestError(
             f"model_package_arn '{arn[:200]}' is not a versioned model package ARN "
-            "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>) nor 'latest'."
+            "(arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>)"
+            + (" nor 'latest'." if allow_latest else ".")
         )
-    outputs = {"environment": environment, "model_package_arn": arn}
+    return arn
+
+
+def record_targets(event: dict[str, Any], read_file: Callable[[str], str]) -> dict[str, str]:
+    """A push to main that changed deployments/<env>.json (a merged record, or its revert):
+    git is the desired state, so each changed file's model_package_arn is (re)deployed. A merged
+    record names what already serves and is a no-op; a revert names the previous package."""
+    changed: set[str] = set()
+    for commit in event.get("commits") or []:
+        changed |= set(commit.get("added") or []) | set(commit.get("modified") or [])
+    targets = {}
     for name in ENVIRONMENTS:
-        outputs[f"deploy_{name}"] = str(name == environment).lower()
+        path = f"{RECORD_DIR}/{name}.json"
+        if path not in changed:
+            continue
+        try:
+            record = json.loads(read_file(path))
+        except (OSError, json.JSONDecodeError) as error:
+            raise RequestError(f"{path} is not a readable JSON record ({error}).") from error
+        if record.get("environment", name) != name:
+            raise RequestError(f"{path} says environment '{record.get('environment')}'.")
+        targets[name] = check_arn(str(record.get("model_package_arn") or ""), allow_latest=False)
+    return targets
+
+
+def read(
+    event_name: str,
+    event: dict[str, Any],
+    read_file: Callable[[str], str] = lambda path: Path(path).read_text(encoding="utf-8"),
+) -> dict[str, str]:
+    if event_name == "push":
+        targets = record_targets(event, read_file)
+    else:
+        if event_name == "repository_dispatch":
+            if event.get("action") != "model-approved":
+                raise RequestError(
+                    f"repository_dispatch type '{event.get('action')}' is not handled."
+                )
+            payload = event.get("client_payload") or {}
+        elif event_name == "workflow_dispatch":
+            payload = event.get("inputs") or {}
+        else:
+            raise RequestError(f"event '{event_name}' does not start a deployment.")
+        environment = str(payload.get("environment") or "").strip()
+        if environment not in ENVIRONMENTS:
+            raise RequestError(
+                f"environment '{environment[:40]}' is not one of {', '.join(ENVIRONMENTS)}."
+            )
+        arn = check_arn(str(payload.get("model_package_arn") or ""), allow_latest=True)
+        targets = {environment: arn}
+    outputs = {
+        "environments": "-".join(targets) or "none",
+        "summary": "; ".join(f"{name}: {arn}" for name, arn in targets.items()) or "nothing",
+    }
+    for name in ENVIRONMENTS:
+        outputs[f"deploy_{name}"] = str(name in targets).lower()
+        outputs[f"arn_{name}"] = targets.get(name, "")
     return outputs
 
 

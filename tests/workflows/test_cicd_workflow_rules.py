@@ -275,7 +275,9 @@ def test_deploy_accepts_model_approved_dispatch_and_manual_runs(deploy_workflow)
     assert set(inputs) == {"environment", "model_package_arn"}
     assert set(inputs["environment"]["options"]) == set(DEPLOY_ENVIRONMENTS)
     assert inputs["model_package_arn"]["default"] == "latest"
-    assert set(on) == {"repository_dispatch", "workflow_dispatch"}
+    # A merged record (no-op) or its revert (roll back) on main: git is the desired state.
+    assert on["push"] == {"branches": ["main"], "paths": ["deployments/*.json"]}
+    assert set(on) == {"repository_dispatch", "workflow_dispatch", "push"}
 
 
 def test_deploy_gates_and_records(deploy_workflow):
@@ -289,6 +291,10 @@ def test_deploy_gates_and_records(deploy_workflow):
     staging_runs = " ".join(step.get("run", "") for step in jobs["staging"]["steps"])
     assert "scripts/load_test.py" in staging_runs and "--max-seconds" in staging_runs
     assert "make rollback" in staging_runs
+    for name in DEPLOY_ENVIRONMENTS:  # each job deploys the ARN chosen for its environment
+        assert (
+            jobs[name]["env"]["MODEL_PACKAGE_ARN"] == f"${{{{ needs.request.outputs.arn_{name} }}}}"
+        )
     record_uses = [step.get("uses", "") for step in jobs["record"]["steps"]]
     assert any(use.startswith("peter-evans/create-pull-request@") for use in record_uses)
     assert set(needs_of(jobs["record"])) >= set(DEPLOY_ENVIRONMENTS)
