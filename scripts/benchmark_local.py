@@ -243,6 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     hyperparameters = {k: str(v) for k, v in config.get("pipeline.hyperparameters").items()}
     scratch = Path(tempfile.mkdtemp(prefix="benchmark-local-"))
     stable = stable_checkpoint_copy(lifecycle.DEFINITION, scratch / "stable-definition.json")
+    load_before = os.getloadavg()[0]
     direct_times, cold_times, rerun_times, stable_cold, stable_rerun = [], [], [], [], []
     try:
         for index in range(args.repeat):  # interleaved, so load on the machine hits both alike
@@ -281,7 +282,9 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"Measured by `make benchmark-local` (scripts/benchmark_local.py) on {machine}, "
         f"{time.strftime('%Y-%m-%d', time.gmtime())}; medians of {args.repeat} interleaved rounds "
-        "on the sample dataset (569 rows).",
+        "on the sample dataset (569 rows); 1-minute load average "
+        f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after (other work on the machine "
+        "inflates every figure, the direct runs as much as the local ones).",
         "",
         "| figure | value | goal |",
         "|---|---|---|",
