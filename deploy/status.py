@@ -140,11 +140,10 @@ def render_status(
             lines.append(f"      {step.name:<16} {step.status}{extra}")
         failing = run.failing_step
         if failing:
-            lines.append(
-                f"    Failed step: {failing.name}: {failing.failure_reason or 'no reason given'}"
-            )
-            lines.append(f"    Logs: make logs ENV={settings.environment} STEP={failing.name}")
+            reason = failing.failure_reason or failing.detail or "no reason given"
+            lines.append(f"    Failed step: {failing.name}: {reason}")
             if failing.log_group:
+                lines.append(f"    Logs: make logs ENV={settings.environment} STEP={failing.name}")
                 lines.append(
                     f"          aws logs tail {failing.log_group} --log-stream-name-prefix "
                     f"{failing.job_name} --since 7d"

@@ -157,3 +157,22 @@ def test_logs_of_a_step_without_a_job_or_an_unknown_step(world):
     assert "runs no job" in lines[0] and "accuracy below threshold" in lines[1]
     with pytest.raises(DeployError, match=r"Step 'Tain' is not in execution .*steps: RejectModel"):
         status.logs(world.clients, world.settings, "Tain", out=lines.append)
+
+
+def test_a_gate_rejection_shows_its_message_and_no_logs_command(world):
+    run = start_execution(world)
+    world.steps[run] = [
+        {
+            "StepName": "QualityGate",
+            "StepStatus": "Succeeded",
+            "Metadata": {"Condition": {"Outcome": "False"}},
+        },
+        {
+            "StepName": "RejectModel",
+            "StepStatus": "Failed",
+            "Metadata": {"Fail": {"ErrorMessage": "accuracy 0.81 below 0.92"}},
+        },
+    ]
+    text = status.status(world.clients, world.settings)
+    assert "Failed step: RejectModel: accuracy 0.81 below 0.92" in text
+    assert "make logs" not in text
