@@ -18,10 +18,11 @@ TF_VAR_FILE := ../environments/$(ENV).tfvars
 TF_BACKEND := ../environments/$(ENV).backend.hcl
 CHECKOV := $(VENV)/bin/checkov
 CHECKOV_ARGS := --framework terraform --quiet --compact --skip-download
-# A TF_CLI_CONFIG_FILE that points nowhere only produces a warning on every call: drop it.
+# A TF_CLI_CONFIG_FILE that points at a missing file only produces a warning on every call:
+# use an empty configuration instead.
 ifneq ($(TF_CLI_CONFIG_FILE),)
 ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
-unexport TF_CLI_CONFIG_FILE
+export TF_CLI_CONFIG_FILE := /dev/null
 endif
 endif
 AUTO_APPROVE ?= $(if $(TF_IN_AUTOMATION),1,)

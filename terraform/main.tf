@@ -113,6 +113,9 @@ module "pipeline" {
     processing = local.cfg.pipeline.processing_instance_type
     training   = local.cfg.pipeline.training_instance_type
   }
+  network_isolation          = local.network.enable_network_isolation
+  inter_container_encryption = local.network.encrypt_inter_container_traffic
+  use_spot                   = local.cfg.pipeline.use_spot
 
   # The role's policy must exist before a run can start (apply order, not just the ARN).
   depends_on = [module.iam]

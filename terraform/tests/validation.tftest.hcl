@@ -41,13 +41,16 @@ run "pipeline_missing_definition_says_run_make_definition" {
     source = "./modules/pipeline"
   }
   variables {
-    name                = "sagemaker-gitops-dev"
-    environment         = "dev"
-    definition_file     = "tests/fixtures/does-not-exist.json"
-    role_arn            = "arn:aws:iam::000000000000:role/sagemaker-gitops-dev-execution"
-    execution_role_name = "sagemaker-gitops-dev-execution"
-    accuracy_threshold  = 0.9
-    instance_types      = { processing = "ml.m5.large", training = "ml.m5.large" }
+    name                       = "sagemaker-gitops-dev"
+    environment                = "dev"
+    definition_file            = "tests/fixtures/does-not-exist.json"
+    role_arn                   = "arn:aws:iam::000000000000:role/sagemaker-gitops-dev-execution"
+    execution_role_name        = "sagemaker-gitops-dev-execution"
+    accuracy_threshold         = 0.9
+    instance_types             = { processing = "ml.m5.large", training = "ml.m5.large" }
+    network_isolation          = true
+    inter_container_encryption = true
+    use_spot                   = true
   }
   expect_failures = [aws_sagemaker_pipeline.this]
 }
@@ -58,13 +61,36 @@ run "pipeline_definition_of_another_environment_is_refused" {
     source = "./modules/pipeline"
   }
   variables {
-    name                = "sagemaker-gitops-dev"
-    environment         = "dev"
-    definition_file     = "tests/fixtures/prod/pipeline-definition.json"
-    role_arn            = "arn:aws:iam::000000000000:role/sagemaker-gitops-dev-execution"
-    execution_role_name = "sagemaker-gitops-dev-execution"
-    accuracy_threshold  = 0.9
-    instance_types      = { processing = "ml.m5.large", training = "ml.m5.large" }
+    name                       = "sagemaker-gitops-dev"
+    environment                = "dev"
+    definition_file            = "tests/fixtures/prod/pipeline-definition.json"
+    role_arn                   = "arn:aws:iam::000000000000:role/sagemaker-gitops-dev-execution"
+    execution_role_name        = "sagemaker-gitops-dev-execution"
+    accuracy_threshold         = 0.9
+    instance_types             = { processing = "ml.m5.large", training = "ml.m5.large" }
+    network_isolation          = true
+    inter_container_encryption = true
+    use_spot                   = true
+  }
+  expect_failures = [aws_sagemaker_pipeline.this]
+}
+
+run "pipeline_definition_with_other_spot_or_network_settings_is_stale" {
+  command = plan
+  module {
+    source = "./modules/pipeline"
+  }
+  variables {
+    name                       = "sagemaker-gitops-prod"
+    environment                = "prod"
+    definition_file            = "tests/fixtures/dev/pipeline-definition.json"
+    role_arn                   = "arn:aws:iam::000000000000:role/sagemaker-gitops-dev-execution"
+    execution_role_name        = "sagemaker-gitops-dev-execution"
+    accuracy_threshold         = 0.94
+    instance_types             = { processing = "ml.m5.large", training = "ml.m5.large" }
+    network_isolation          = false
+    inter_container_encryption = true
+    use_spot                   = false
   }
   expect_failures = [aws_sagemaker_pipeline.this]
 }
@@ -75,13 +101,16 @@ run "pipeline_threshold_and_instance_types_are_checked" {
     source = "./modules/pipeline"
   }
   variables {
-    name                = "sagemaker-gitops-dev"
-    environment         = "dev"
-    definition_file     = "tests/fixtures/dev/pipeline-definition.json"
-    role_arn            = "arn:aws:iam::000000000000:role/sagemaker-gitops-dev-execution"
-    execution_role_name = "sagemaker-gitops-dev-execution"
-    accuracy_threshold  = 1.5
-    instance_types      = { processing = "m5.large", training = "ml.m5.large" }
+    name                       = "sagemaker-gitops-dev"
+    environment                = "dev"
+    definition_file            = "tests/fixtures/dev/pipeline-definition.json"
+    role_arn                   = "arn:aws:iam::000000000000:role/sagemaker-gitops-dev-execution"
+    execution_role_name        = "sagemaker-gitops-dev-execution"
+    accuracy_threshold         = 1.5
+    instance_types             = { processing = "m5.large", training = "ml.m5.large" }
+    network_isolation          = true
+    inter_container_encryption = true
+    use_spot                   = true
   }
   expect_failures = [var.accuracy_threshold, var.instance_types]
 }

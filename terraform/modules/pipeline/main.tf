@@ -62,6 +62,21 @@ variable "instance_types" {
   }
 }
 
+variable "network_isolation" {
+  description = "network.enable_network_isolation: every Processing/Training step of the definition must set it."
+  type        = bool
+}
+
+variable "inter_container_encryption" {
+  description = "network.encrypt_inter_container_traffic: every Processing/Training step of the definition must set it."
+  type        = bool
+}
+
+variable "use_spot" {
+  description = "pipeline.use_spot: Training steps of the definition must use managed Spot exactly when this is true."
+  type        = bool
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
@@ -72,6 +87,20 @@ locals {
   definition_exists = fileexists(var.definition_file)
   # A placeholder keeps the configuration valid so the precondition below can report clearly.
   definition = local.definition_exists ? file(var.definition_file) : "{}"
+
+  # What the definition promises about its jobs (Processing: NetworkConfig.*, Training: top level).
+  job_steps = [for step in try(jsondecode(local.definition).Steps, []) : step if contains(["Processing", "Training"], try(step.Type, ""))]
+  job_flags = [for step in local.job_steps : {
+    name       = step.Name
+    isolation  = try(step.Type == "Training" ? step.Arguments.EnableNetworkIsolation : step.Arguments.NetworkConfig.EnableNetworkIsolation, false)
+    encryption = try(step.Type == "Training" ? step.Arguments.EnableInterContainerTrafficEncryption : step.Arguments.NetworkConfig.EnableInterContainerTrafficEncryption, false)
+    spot       = step.Type == "Training" ? try(step.Arguments.EnableManagedSpotTraining, false) : null
+  }]
+  drift = concat(
+    [for flags in local.job_flags : "${flags.name}: network isolation is ${flags.isolation}" if flags.isolation != var.network_isolation],
+    [for flags in local.job_flags : "${flags.name}: inter-container encryption is ${flags.encryption}" if flags.encryption != var.inter_container_encryption],
+    [for flags in local.job_flags : "${flags.name}: managed Spot is ${flags.spot}" if flags.spot != null && flags.spot != var.use_spot],
+  )
 }
 
 resource "aws_sagemaker_pipeline" "this" {
@@ -103,6 +132,10 @@ resource "aws_sagemaker_pipeline" "this" {
     precondition {
       condition     = !local.definition_exists || strcontains(local.definition, ":role/${var.execution_role_name}")
       error_message = "${var.definition_file} does not use the execution role ${var.execution_role_name} that Terraform creates for ${var.environment}: it was generated for another environment. Run `make definition ENV=${var.environment}`."
+    }
+    precondition {
+      condition     = length(local.drift) == 0
+      error_message = "${var.definition_file} disagrees with environments/${var.environment}.yaml (network.*, pipeline.use_spot): ${join("; ", local.drift)}. It is stale: run `make definition ENV=${var.environment}`."
     }
   }
 }
