@@ -307,7 +307,7 @@ resource "aws_lambda_function" "deploy" {
   lifecycle {
     precondition {
       condition     = local.zip_exists
-      error_message = "approval.deploy_target is lambda but ${var.lambda_zip_file} does not exist. Build it with `.venv/bin/python scripts/build_lambda_zip.py` (writes build/lambda/deploy.zip), then plan/apply again."
+      error_message = "approval.deploy_target is lambda but ${var.lambda_zip_file} does not exist. Build it with `make lambda-zip` (scripts/build_lambda_zip.py writes build/lambda/deploy.zip), then plan/apply again."
     }
   }
 
