@@ -54,6 +54,10 @@ CACHEABLE = {
         "InputDataConfig",
     ),
 }
+UNSUPPORTED_HINTS = {
+    "Tuning": " Hyperparameter tuning runs on SageMaker only: set pipeline.tuning.enabled: false "
+    "in environments/local.yaml (tuning jobs carry no entry point to run here).",
+}
 EXIT_OK, EXIT_STEP_FAILED, EXIT_DEFINITION, EXIT_FAIL_STEP = 0, 1, 2, 3
 
 
@@ -181,7 +185,7 @@ def check(definition: dict[str, Any], nodes: dict[str, StepNode]) -> list[str]:
         if node.type not in SUPPORTED_STEPS:
             raise UnsupportedError(
                 f"step {node.name}: type '{node.type}' is not supported by the local runner "
-                f"(supported: {', '.join(SUPPORTED_STEPS)})."
+                f"(supported: {', '.join(SUPPORTED_STEPS)}).{UNSUPPORTED_HINTS.get(node.type, '')}"
             )
         arguments = node.spec.get("Arguments") or {}
         if node.type == "Condition":
@@ -757,10 +761,16 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def load_definition(path: Path) -> dict[str, Any]:
+def load_definition(path: Path, attempts: int = 3) -> dict[str, Any]:
     if not path.is_file():
         raise DefinitionError(f"{path}: no definition. Generate it: make definition ENV=local.")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise DefinitionError(f"{path}: not valid JSON ({error}).") from error
+    for attempt in range(attempts):
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as error:
+            if attempt == attempts - 1:
+                raise DefinitionError(
+                    f"{path}: not valid JSON ({error}). Regenerate it: make definition ENV=local."
+                ) from error
+            time.sleep(0.5)  # being rewritten by a concurrent `make definition`: read it again
+    raise AssertionError("unreachable")

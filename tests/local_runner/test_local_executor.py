@@ -195,6 +195,11 @@ def test_unknown_parameter_override_and_bad_values_are_refused(staged):
             "type 'Transform' is not supported",
         ),
         (
+            lambda d: d["Steps"].append({"Name": "Tune", "Type": "Tuning", "Arguments": {}}),
+            UnsupportedError,
+            "set pipeline.tuning.enabled: false",
+        ),
+        (
             lambda d: d["Steps"][0]["Arguments"]["Environment"].update(
                 {"X": {"Std:Concat": {"Values": []}}}
             ),
