@@ -31,7 +31,9 @@ def check_environment(env: str) -> list[str]:
             "Run the local life cycle with `make deploy ENV=local`."
         ]
     if env not in AWS_ENVIRONMENTS:
-        return [f"ENV='{env}' is not an AWS environment. Use one of: {', '.join(AWS_ENVIRONMENTS)}."]
+        return [
+            f"ENV='{env}' is not an AWS environment. Use one of: {', '.join(AWS_ENVIRONMENTS)}."
+        ]
     return []
 
 
@@ -90,7 +92,7 @@ def check_credentials(env: str) -> list[str]:
     if wanted and account != wanted:
         return [
             f"The AWS credentials are for account {account}, but environments/{env}.yaml says "
-            f"aws.account_id: \"{wanted}\". Switch AWS_PROFILE (or role) to the {env} account, or "
+            f'aws.account_id: "{wanted}". Switch AWS_PROFILE (or role) to the {env} account, or '
             "fix the YAML."
         ]
     return []
@@ -124,7 +126,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"preflight ({args.env}): {problem}", file=sys.stderr)
     if problems:
         return 2
-    print(f"preflight ({args.env}): terraform, AWS credentials and the pipeline definition are ready.")
+    print(
+        f"preflight ({args.env}): terraform, AWS credentials and the pipeline definition are ready."
+    )
     return 0
 
 
