@@ -420,7 +420,8 @@ class Executor:
         execution_id = execution_id or new_execution_id()
         folder = paths.runs_dir() / execution_id
         folder.mkdir(parents=True, exist_ok=True)
-        fsutil.remove_stale_partials(paths.home())
+        for shared in (paths.s3_root(), paths.registry_dir(), paths.cache_dir()):
+            fsutil.remove_stale_partials(shared)  # left by a process killed mid-write
         started = time.time()
         arn = (
             f"arn:aws:sagemaker:{self.region}:{self.account}:pipeline/"
