@@ -15,8 +15,7 @@ init: $(STAMP) ## Make a fork yours: rename project, account, region, GitHub rep
 	@$(PY) scripts/init_project.py $(INIT_ARGS)
 
 dag: definition ## Draw ENV's pipeline: Mermaid on stdout, build/<env>/pipeline-dag.{mmd,svg} [STATUS=1: colour by the latest local run; STATUS=<json>]
-	@$(PY) -m pipeline_graph $(DEFINITION) --print --mermaid $(BUILD)/pipeline-dag.mmd \
-	  --svg $(BUILD)/pipeline-dag.svg $(DAG_STATUS_ARGS)
+	@$(PY) -m pipeline_graph $(DEFINITION) --print --mermaid $(BUILD)/pipeline-dag.mmd --svg $(BUILD)/pipeline-dag.svg $(DAG_STATUS_ARGS)
 
 docs-images: $(STAMP) ## Redraw docs/images/*.svg: the architecture and dev's pipeline DAG (deterministic)
 	$(MAKE) definition ENV=dev
