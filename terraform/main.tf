@@ -154,7 +154,6 @@ module "approval" {
   deploy_target            = local.deploy_target
   model_package_group      = module.registry.name
   account_id               = local.account_id
-  region                   = local.region
   kms_key_arn              = module.storage.kms_key_arn
   alerts_topic_arn         = module.alerts.topic_arn
   dlq_name                 = local.dlq_name

@@ -106,8 +106,9 @@ locals {
         source        = ["aws.sagemaker"]
         "detail-type" = ["SageMaker Model Building Pipeline Execution Step Status Change"]
         detail = {
-          pipelineArn = [var.pipeline_arn]
-          stepName    = [var.reject_step_name]
+          pipelineArn       = [var.pipeline_arn]
+          stepName          = [var.reject_step_name]
+          currentStepStatus = ["Failed", "Succeeded"] # terminal states only: one alert per rejection
         }
       }
     }

@@ -35,11 +35,6 @@ variable "account_id" {
   type        = string
 }
 
-variable "region" {
-  description = "AWS region."
-  type        = string
-}
-
 variable "kms_key_arn" {
   description = "Key for the DLQ, the connection's secret, the Lambda environment and logs."
   type        = string

@@ -8,7 +8,6 @@ locals {
   pipeline    = "${local.arn_sm}:pipeline/${lower(var.pipeline_name)}"
   group_arn   = "${local.arn_sm}:model-package-group/${var.model_package_group}"
   packages    = "${local.arn_sm}:model-package/${var.model_package_group}/*"
-  endpoint    = "${local.arn_sm}:endpoint/${lower(var.endpoint_name)}"
   prefix_objs = "${var.bucket_arn}/${var.prefix}/*"
   ecr_repos   = [for repo in var.image_repository_names : "arn:aws:ecr:${var.region}:${var.account_id}:repository/${repo}"]
   oidc_arn    = "arn:aws:iam::${var.account_id}:oidc-provider/token.actions.githubusercontent.com"
