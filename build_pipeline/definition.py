@@ -192,8 +192,11 @@ def model_trainer(ctx: Context, preprocess: Any) -> Any:
             max_runtime_in_seconds=int(pipeline["max_runtime_seconds"]),
             max_wait_time_in_seconds=int(pipeline["max_wait_seconds"]) if spot else None,
         ),
+        # One folder per environment, no execution id: SageMaker's cache key for a training step
+        # includes CheckpointConfig. train.py resumes only a checkpoint of the same data+settings.
         checkpoint_config=CheckpointConfig(
-            s3_uri=ctx.execution_uri("cache", "checkpoints"), local_path="/opt/ml/checkpoints"
+            s3_uri=ctx.config.s3_uri("cache", "checkpoints", "train") + "/",
+            local_path="/opt/ml/checkpoints",
         ),
         output_data_config=shapes.OutputDataConfig(
             s3_output_path=ctx.config.s3_uri("models"), kms_key_id=ctx.kms_key

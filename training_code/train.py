@@ -72,9 +72,14 @@ class Hyperparameters:
             )
         return params
 
-    def fingerprint(self) -> str:
-        """Identifies a checkpoint's settings: a checkpoint from other settings is not resumed."""
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+    def fingerprint(self, features: np.ndarray, labels: np.ndarray) -> str:
+        """Identifies what a checkpoint was trained on and with: the checkpoint folder is shared
+        by every run of an environment (an execution id in its S3 URI would defeat SageMaker's
+        step cache), so only a checkpoint of the same data and settings is resumed."""
+        digest = hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode())
+        digest.update(np.ascontiguousarray(features).tobytes())
+        digest.update(np.ascontiguousarray(labels).tobytes())
+        return digest.hexdigest()[:16]
 
 
 def new_model(params: Hyperparameters) -> HistGradientBoostingClassifier:
@@ -89,22 +94,22 @@ def new_model(params: Hyperparameters) -> HistGradientBoostingClassifier:
     )
 
 
-def resume_or_start(params: Hyperparameters, checkpoints: Path) -> HistGradientBoostingClassifier:
+def resume_or_start(params: Hyperparameters, checkpoints: Path, fingerprint: str):
     path = checkpoints / CHECKPOINT_FILE
     if path.exists():
         saved = joblib.load(path)
-        if saved.get("fingerprint") == params.fingerprint():
+        if saved.get("fingerprint") == fingerprint:
             model = saved["model"]
             print(f"resuming from checkpoint at iteration {model.n_iter_}", flush=True)
             return model
-        print("checkpoint was made with other hyperparameters: starting over", flush=True)
+        print("checkpoint was made from other data or settings: starting over", flush=True)
     return new_model(params)
 
 
-def save_checkpoint(model: HistGradientBoostingClassifier, params: Hyperparameters, folder: Path):
+def save_checkpoint(model: HistGradientBoostingClassifier, fingerprint: str, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / (CHECKPOINT_FILE + ".tmp")
-    joblib.dump({"fingerprint": params.fingerprint(), "model": model}, temporary)
+    joblib.dump({"fingerprint": fingerprint, "model": model}, temporary)
     os.replace(temporary, folder / CHECKPOINT_FILE)
 
 
@@ -117,13 +122,14 @@ def fit(
 ) -> HistGradientBoostingClassifier:
     """Boost to params.max_iter in checkpointed chunks. stop_after_iterations simulates an
     interruption (tests use it to prove that a resumed run equals an uninterrupted one)."""
-    model = resume_or_start(params, checkpoints)
+    fingerprint = params.fingerprint(features, labels)
+    model = resume_or_start(params, checkpoints, fingerprint)
     done = getattr(model, "n_iter_", 0)
     while done < params.max_iter:
         model.set_params(max_iter=min(done + params.checkpoint_every, params.max_iter))
         model.fit(features, labels)
         done = model.n_iter_
-        save_checkpoint(model, params, checkpoints)
+        save_checkpoint(model, fingerprint, checkpoints)
         print(f"iteration {done}/{params.max_iter} checkpointed", flush=True)
         if stop_after_iterations is not None and done >= stop_after_iterations:
             break

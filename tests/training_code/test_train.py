@@ -78,6 +78,17 @@ def test_a_resumed_run_equals_an_uninterrupted_one(splits, tmp_path):
     np.testing.assert_array_equal(straight.predict_proba(test_x), resumed.predict_proba(test_x))
 
 
+def test_a_checkpoint_from_other_data_is_not_resumed(splits, tmp_path):
+    schema = load_schema()
+    x, y = load_split(splits / "train", schema)
+    params = train.Hyperparameters(max_iter=20, checkpoint_every=10)
+    train.fit(x, y, params, tmp_path, stop_after_iterations=10)
+    other = train.fit(x[:-5], y[:-5], params, tmp_path)
+    straight = train.fit(x[:-5], y[:-5], params, tmp_path / "fresh")
+    assert other.n_iter_ == 20
+    np.testing.assert_array_equal(other.predict_proba(x), straight.predict_proba(x))
+
+
 def test_a_checkpoint_from_other_hyperparameters_is_not_resumed(splits, tmp_path):
     schema = load_schema()
     x, y = load_split(splits / "train", schema)
