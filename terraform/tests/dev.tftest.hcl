@@ -86,4 +86,18 @@ run "dev" {
     condition     = module.approval.target.token_secret_id == "sagemaker-gitops/dev/github-dispatch-token"
     error_message = "the token must come from Secrets Manager (default secret name <project>/<env>/github-dispatch-token)"
   }
+
+  # --- alerts ---
+  assert {
+    condition     = jsondecode(module.alerts.rule_patterns["pipeline-failed"]).detail.pipelineArn == [output.pipeline_arn] && contains(jsondecode(module.alerts.rule_patterns["pipeline-failed"]).detail.currentPipelineExecutionStatus, "Failed")
+    error_message = "failed runs of this pipeline must reach the alerts topic"
+  }
+  assert {
+    condition     = jsondecode(module.alerts.rule_patterns["gate-rejected"]).detail.stepName == ["RejectModel"]
+    error_message = "a model rejected by the quality gate (RejectModel step) must reach the alerts topic"
+  }
+  assert {
+    condition     = module.alerts.encryption.topic == output.kms_key_arn
+    error_message = "the alerts topic must be encrypted with the environment key"
+  }
 }
