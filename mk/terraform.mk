@@ -26,6 +26,9 @@ export TF_CLI_CONFIG_FILE := /dev/null
 endif
 endif
 AUTO_APPROVE ?= $(if $(TF_IN_AUTOMATION),1,)
+# approval.deploy_target: lambda needs build/lambda/deploy.zip before plan/apply (mk/deploy.mk).
+TF_DEPLOY_TARGET = $(shell sed -n 's/^ *deploy_target: *\([a-z]*\).*/\1/p' environments/$(ENV).yaml 2>/dev/null)
+TF_LAMBDA_ZIP = $(if $(filter lambda,$(TF_DEPLOY_TARGET)),lambda-zip)
 
 .PHONY: plan apply destroy tf-preflight tf-init tf-test tf-lint tf-fmt-check tf-validate \
 	tf-unit checkov tflint test-integration tf-outputs
@@ -33,7 +36,7 @@ AUTO_APPROVE ?= $(if $(TF_IN_AUTOMATION),1,)
 tf-preflight: env-check $(STAMP)
 	@$(PY) $(TF_DIR)/scripts/preflight.py --env $(ENV) $(PREFLIGHT_ARGS)
 
-tf-init: tf-preflight
+tf-init: tf-preflight $(TF_LAMBDA_ZIP)
 	terraform -chdir=$(TF_DIR) init -input=false -reconfigure -backend-config=$(TF_BACKEND) \
 	  $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
