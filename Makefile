@@ -22,7 +22,7 @@ help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  Variables: ENV=<$(subst $() ,|,$(ENVIRONMENTS))> (default local)"
 
-env-check:
+env-check: ## Check that ENV names a file under environments/ (every ENV target runs it first)
 	@case " $(ENVIRONMENTS) " in *" $(ENV) "*) ;; \
 	  *) echo "ENV='$(ENV)' is not an environment. Valid: $(ENVIRONMENTS) (one file each under environments/)." >&2; exit 2;; esac
 

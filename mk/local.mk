@@ -11,7 +11,7 @@ LOCAL_PARAMS_ARG = $(if $(PARAMS),--params "$(PARAMS)")
 .PHONY: local-only run models approve reject serve undeploy local-deploy local-test \
 	 benchmark-local
 
-local-only: env-check
+local-only: env-check ## Refuse a local-runner target unless ENV=local, naming the AWS equivalent
 	@if [ "$(ENV)" != "local" ]; then \
 	  echo "'make $(MAKECMDGOALS)' is for ENV=local. On AWS the pipeline runs in SageMaker (make deploy ENV=$(ENV) START_PIPELINE=1) and people approve model packages in the SageMaker model registry (aws sagemaker update-model-package --model-package-arn <arn> --model-approval-status Approved)." >&2; \
 	  exit 2; fi
