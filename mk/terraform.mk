@@ -33,7 +33,7 @@ TF_LAMBDA_ZIP = $(if $(filter lambda,$(TF_DEPLOY_TARGET)),lambda-zip)
 .PHONY: plan apply destroy tf-preflight tf-init tf-test tf-lint tf-fmt-check tf-validate \
 	tf-unit checkov tflint test-integration tf-outputs
 
-tf-preflight: env-check $(STAMP)
+tf-preflight: env-check $(STAMP) ## Check terraform, AWS credentials and the definition for ENV (plan, apply, destroy run it)
 	@$(PY) $(TF_DIR)/scripts/preflight.py --env $(ENV) $(PREFLIGHT_ARGS)
 
 tf-init: tf-preflight $(TF_LAMBDA_ZIP)
@@ -60,11 +60,11 @@ destroy: tf-init ## Terraform destroy of ENV=dev|staging|prod (prod keeps its da
 tf-outputs: tf-init ## Print the outputs of ENV=dev|staging|prod as JSON (bucket, roles, pipeline, alarms, ...)
 	@terraform -chdir=$(TF_DIR) output -json
 
-tf-fmt-check:
+tf-fmt-check: ## terraform fmt -check of terraform/
 	@command -v terraform >/dev/null || { echo "terraform not found: install Terraform >= 1.10 (https://developer.hashicorp.com/terraform/install)." >&2; exit 1; }
 	terraform fmt -check -recursive $(TF_DIR)
 
-tf-validate: tf-fmt-check
+tf-validate: tf-fmt-check ## Offline terraform init and validate of the root and bootstrap/
 	@mkdir -p $(TF_TEST_DATA)
 	TF_DATA_DIR=$(TF_TEST_DATA)/root terraform -chdir=$(TF_DIR) init $(TF_INIT_OFFLINE) >/dev/null
 	TF_DATA_DIR=$(TF_TEST_DATA)/root terraform -chdir=$(TF_DIR) validate
