@@ -36,7 +36,7 @@ TF_LAMBDA_ZIP = $(if $(filter lambda,$(TF_DEPLOY_TARGET)),lambda-zip)
 tf-preflight: env-check $(STAMP) ## Check terraform, AWS credentials and the definition for ENV (plan, apply, destroy run it)
 	@$(PY) $(TF_DIR)/scripts/preflight.py --env $(ENV) $(PREFLIGHT_ARGS)
 
-tf-init: tf-preflight $(TF_LAMBDA_ZIP)
+tf-init: tf-preflight $(TF_LAMBDA_ZIP) ## terraform init of terraform/ with ENV's backend (environments/<env>.backend.hcl)
 	terraform -chdir=$(TF_DIR) init -input=false -reconfigure -backend-config=$(TF_BACKEND) \
 	  $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
