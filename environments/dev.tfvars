@@ -10,3 +10,7 @@ github_token_secret_name = "sagemaker-gitops/dev/github-dispatch-token"
 # environment). With one account per environment keep true everywhere; with one shared account set
 # it to false in staging.tfvars and prod.tfvars.
 manage_image_repositories = true
+
+# Permissions boundary of every role this environment creates (terraform/bootstrap makes it; the
+# GitHub deploy role may create roles only with it). Remove the line only without bootstrap.
+permissions_boundary_name = "sagemaker-gitops-dev-boundary"

@@ -12,3 +12,7 @@ manage_image_repositories = true
 
 # Accounts allowed to read prod's model registry (cross-account promotion); none by default.
 registry_read_account_ids = []
+
+# Permissions boundary of every role this environment creates (terraform/bootstrap makes it; the
+# GitHub deploy role may create roles only with it). Remove the line only without bootstrap.
+permissions_boundary_name = "sagemaker-gitops-prod-boundary"

@@ -98,6 +98,9 @@ module "iam" {
   subnet_ids             = local.network.subnet_ids
   security_group_ids     = local.network.security_group_ids
   tuning_enabled         = local.cfg.pipeline.tuning.enabled
+  permissions_boundary_arn = (
+    var.permissions_boundary_name == null ? null : "arn:aws:iam::${local.account_id}:policy/${var.permissions_boundary_name}"
+  )
 }
 
 module "pipeline" {

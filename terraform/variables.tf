@@ -68,3 +68,14 @@ variable "alarm_latency_ms" {
     error_message = "alarm_latency_ms must be between 1 and 60000 milliseconds."
   }
 }
+
+variable "permissions_boundary_name" {
+  description = "Name of the IAM policy bootstrap/ creates as permissions boundary for this environment's roles (<project>-<env>-boundary). null: no boundary (accounts without bootstrap)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.permissions_boundary_name == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,128}$", var.permissions_boundary_name))
+    error_message = "permissions_boundary_name must be an IAM policy name (the name, not the ARN), e.g. sagemaker-gitops-dev-boundary."
+  }
+}

@@ -42,5 +42,13 @@ output "policy_documents" {
 
 output "documents" {
   description = "Policy documents before they reach IAM (sizes and wildcards are tested)."
-  value       = { for key, document in local.documents : key => jsonencode(document) }
+  value = merge(
+    { for key, document in local.documents : key => jsonencode(document) },
+    { for env, document in local.boundaries : "${env}/boundary/boundary" => jsonencode(document) },
+  )
+}
+
+output "permissions_boundary_names" {
+  description = "Per environment: permissions_boundary_name for environments/<env>.tfvars."
+  value       = { for env, policy in aws_iam_policy.boundary : env => policy.name }
 }

@@ -105,11 +105,20 @@ locals {
         "iam:ListInstanceProfilesForRole", "iam:ListRoleTags",
       ]
       write = [
-        "iam:CreateRole", "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
-        "iam:TagRole", "iam:UntagRole", "iam:PutRolePolicy", "iam:DeleteRolePolicy",
+        "iam:DeleteRole", "iam:UpdateRole", "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy",
+        "iam:TagRole", "iam:UntagRole", "iam:DeleteRolePolicy",
       ]
       # The roles modules/iam creates; the GitHub roles themselves are excluded by DenySelfEscalation.
       resources = ["${g.arn.iam}:role/${g.name}-*", "${g.arn.iam}:role/${g.r.execution_role_name}"]
+    },
+    {
+      # Creating a role or writing its policy only with the environment's permissions boundary:
+      # whatever policy the deploy role writes, the role can never exceed the boundary.
+      sid       = "BoundedEnvironmentRoles"
+      read      = []
+      write     = ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"]
+      resources = ["${g.arn.iam}:role/${g.name}-*", "${g.arn.iam}:role/${g.r.execution_role_name}"]
+      condition = { StringEquals = { "iam:PermissionsBoundary" = "${g.arn.iam}:policy/${g.name}-boundary" } }
     },
     {
       sid       = "PassEnvironmentRoles"
@@ -256,7 +265,7 @@ locals {
   # Grants split across managed policies (each below the 6,144-character limit).
   policy_groups = {
     storage = ["TerraformState", "TerraformStateLock", "TerraformStateList", "TerraformStateKey", "ArtifactBuckets", "ArtifactObjects", "CreateEnvironmentKey", "ManageEnvironmentKey", "EnvironmentKeyAlias", "ListKeyAliases"]
-    ml      = ["EnvironmentRoles", "PassEnvironmentRoles", "AutoscalingServiceLinkedRole", "SageMakerResources", "ImageRepositories", "EcrLogin", "EndpointAutoscaling"]
+    ml      = ["EnvironmentRoles", "BoundedEnvironmentRoles", "PassEnvironmentRoles", "AutoscalingServiceLinkedRole", "SageMakerResources", "ImageRepositories", "EcrLogin", "EndpointAutoscaling"]
     events  = ["EventRulesConnectionsDestinations", "ConnectionManagedSecret", "GithubTokenSecret", "Schedules", "AlertsTopic", "DeadLetterQueue", "Alarms", "LambdaLogGroup", "DescribeLogGroups", "DeployLambda"]
   }
 
@@ -282,6 +291,12 @@ locals {
             "iam:UpdateAssumeRolePolicy", "iam:DeleteRole", "iam:UpdateRole", "iam:TagRole", "iam:UntagRole",
           ]
           Resource = ["arn:aws:iam::${local.account_id}:role/${local.project}-*-github-*"]
+          }, {
+          # Nor lift or edit the boundary of any role, nor change the boundary policies.
+          Sid      = "KeepBoundaries"
+          Effect   = "Deny"
+          Action   = ["iam:DeleteRolePermissionsBoundary", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:SetDefaultPolicyVersion"]
+          Resource = ["arn:aws:iam::${local.account_id}:role/*", "arn:aws:iam::${local.account_id}:policy/${local.project}-*"]
         }] : [],
       )
     }

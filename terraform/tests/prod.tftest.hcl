@@ -118,4 +118,21 @@ run "prod" {
     condition     = jsondecode(module.approval.rule_pattern)["detail-type"] == ["SageMaker Model Package State Change"] && jsondecode(module.approval.rule_pattern).source == ["aws.sagemaker"]
     error_message = "the approval rule must match SageMaker Model Package State Change events"
   }
+
+  # --- permissions boundary ---
+  assert {
+    condition     = alltrue([for boundary in values(module.iam.permissions_boundaries) : boundary == null])
+    error_message = "without permissions_boundary_name the roles carry no boundary"
+  }
+}
+
+run "prod_roles_carry_the_bootstrap_boundary" {
+  command = apply
+  variables {
+    permissions_boundary_name = "sagemaker-gitops-prod-boundary"
+  }
+  assert {
+    condition     = alltrue([for boundary in values(module.iam.permissions_boundaries) : boundary == "arn:aws:iam::000000000000:policy/sagemaker-gitops-prod-boundary"])
+    error_message = "every role of the environment must carry the boundary bootstrap creates"
+  }
 }

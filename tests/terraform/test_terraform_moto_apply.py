@@ -149,6 +149,19 @@ def test_apply_check_destroy_dev(tf, workdir, aws):
     token_secret = f"{cfg['project']}/dev/github-dispatch-token"
     # The operator's one manual step (docs/infrastructure.md): the token in Secrets Manager.
     aws("secretsmanager").create_secret(Name=token_secret, SecretString="not-a-real-token")
+    # What terraform/bootstrap creates before any environment: the roles' permissions boundary
+    # (its content is tested by bootstrap's terraform test; here it only has to exist).
+    boundary = aws("iam").create_policy(
+        PolicyName=f"{cfg['project']}-dev-boundary",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::x/*"}
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
     common = [
         "-var-file=../environments/dev.tfvars",
         f"-var=pipeline_definition_file={FIXTURE_DEFINITION}",
@@ -227,7 +240,8 @@ def test_apply_check_destroy_dev(tf, workdir, aws):
             )
         ]
         assert actions and not [action for action in actions if "*" in action], role
-    assert iam.get_role(RoleName=res["execution_role_name"])
+    execution_role = iam.get_role(RoleName=res["execution_role_name"])["Role"]
+    assert execution_role["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
 
     # Images: immutable, scanned, KMS.
     for repository in aws("ecr").describe_repositories(

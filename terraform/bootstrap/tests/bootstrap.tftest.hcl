@@ -61,19 +61,30 @@ run "bootstrap" {
   }
   assert {
     condition = alltrue(flatten([for key, document in output.documents : [
-      for statement in jsondecode(document).Statement : statement.Effect == "Deny" || !contains(flatten([statement.Action]), "s3:PutObject") || strcontains(key, "deploy") || statement.Sid == "TerraformStateLock"
+      for statement in jsondecode(document).Statement : statement.Effect == "Deny" || !contains(flatten([statement.Action]), "s3:PutObject") || strcontains(key, "deploy") || strcontains(key, "/boundary/") || statement.Sid == "TerraformStateLock"
     ]]))
     error_message = "plan roles may not write, except the state lock file"
   }
   assert {
     condition = alltrue(flatten([for key, document in output.documents : [
-      for statement in jsondecode(document).Statement : statement.Resource != ["*"] || contains(["CreateEnvironmentKey", "ListKeyAliases", "EcrLogin", "DescribeLogGroups", "EndpointAutoscaling"], statement.Sid)
+      for statement in jsondecode(document).Statement : statement.Resource != ["*"] || contains(["CreateEnvironmentKey", "ListKeyAliases", "EcrLogin", "DescribeLogGroups", "EndpointAutoscaling", "AccountWideReads"], statement.Sid)
     ]]))
     error_message = "a \"*\" resource only on statements whose actions AWS cannot scope"
   }
   assert {
-    condition     = strcontains(output.documents["prod/ml/deploy"], "DenySelfEscalation")
-    error_message = "GitHub roles must not be able to rewrite their own policies"
+    condition     = strcontains(output.documents["prod/ml/deploy"], "DenySelfEscalation") && strcontains(output.documents["prod/ml/deploy"], "KeepBoundaries")
+    error_message = "GitHub roles must not be able to rewrite their own policies or lift a boundary"
+  }
+  assert {
+    condition = alltrue([for statement in jsondecode(output.documents["dev/ml/deploy"]).Statement :
+      try(statement.Condition.StringEquals["iam:PermissionsBoundary"], "") == "arn:aws:iam::000000000000:policy/sagemaker-gitops-dev-boundary"
+      if statement.Effect == "Allow" && length(setintersection(toset(flatten([statement.Action])), toset(["iam:CreateRole", "iam:PutRolePolicy"]))) > 0
+    ])
+    error_message = "the deploy role may create roles and write their policies only with the environment's boundary"
+  }
+  assert {
+    condition     = output.permissions_boundary_names["staging"] == "sagemaker-gitops-staging-boundary" && strcontains(output.documents["staging/boundary/boundary"], "arn:aws:s3:::sagemaker-gitops-staging-artifacts-000000000000/staging/*")
+    error_message = "each environment gets its own boundary, scoped to its own resources"
   }
 }
 

@@ -52,6 +52,7 @@ locals {
 # --- SageMaker execution role (pipeline, processing, training, models) ----------------------------
 
 resource "aws_iam_role" "execution" {
+  permissions_boundary = var.permissions_boundary_arn
   name                 = var.execution_role_name
   description          = "${var.name}: SageMaker pipeline, jobs and models"
   assume_role_policy   = jsonencode(local.service_trust["sagemaker"])
@@ -173,10 +174,11 @@ resource "aws_iam_role_policy" "execution" {
 # --- EventBridge Scheduler: cron runs of the pipeline ----------------------------------------------
 
 resource "aws_iam_role" "scheduler" {
-  name               = "${var.name}-scheduler"
-  description        = "${var.name}: EventBridge Scheduler starts the pipeline"
-  assume_role_policy = jsonencode(local.service_trust["scheduler"])
-  tags               = var.tags
+  permissions_boundary = var.permissions_boundary_arn
+  name                 = "${var.name}-scheduler"
+  description          = "${var.name}: EventBridge Scheduler starts the pipeline"
+  assume_role_policy   = jsonencode(local.service_trust["scheduler"])
+  tags                 = var.tags
 }
 
 locals {
@@ -201,10 +203,11 @@ resource "aws_iam_role_policy" "scheduler" {
 # --- EventBridge rules: new data starts the pipeline; approvals call GitHub ------------------------
 
 resource "aws_iam_role" "events" {
-  name               = "${var.name}-events"
-  description        = "${var.name}: EventBridge rules start the pipeline and call the GitHub API destination"
-  assume_role_policy = jsonencode(local.service_trust["events"])
-  tags               = var.tags
+  permissions_boundary = var.permissions_boundary_arn
+  name                 = "${var.name}-events"
+  description          = "${var.name}: EventBridge rules start the pipeline and call the GitHub API destination"
+  assume_role_policy   = jsonencode(local.service_trust["events"])
+  tags                 = var.tags
 }
 
 locals {
@@ -278,10 +281,11 @@ module "rollout" {
 }
 
 resource "aws_iam_role" "deploy" {
-  name               = "${var.name}-deploy"
-  description        = "${var.name}: model rollouts by deploy/ (GitHub environment ${var.environment} or the deploy Lambda)"
-  assume_role_policy = jsonencode(local.deploy_trust)
-  tags               = var.tags
+  permissions_boundary = var.permissions_boundary_arn
+  name                 = "${var.name}-deploy"
+  description          = "${var.name}: model rollouts by deploy/ (GitHub environment ${var.environment} or the deploy Lambda)"
+  assume_role_policy   = jsonencode(local.deploy_trust)
+  tags                 = var.tags
 }
 
 resource "aws_iam_role_policy" "deploy" {

@@ -41,3 +41,8 @@ output "policy_documents" {
     deploy          = module.rollout.json
   }
 }
+
+output "permissions_boundaries" {
+  description = "Permissions boundary of each role (null when none)."
+  value       = { for role in [aws_iam_role.execution, aws_iam_role.scheduler, aws_iam_role.events, aws_iam_role.deploy] : role.name => role.permissions_boundary }
+}

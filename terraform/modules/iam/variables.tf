@@ -111,6 +111,12 @@ variable "tuning_enabled" {
   default     = false
 }
 
+variable "permissions_boundary_arn" {
+  description = "Permissions boundary set on every role (bootstrap/ creates it); null for none."
+  type        = string
+  default     = null
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
