@@ -92,6 +92,7 @@ def test_deploy_again_is_safe_and_reuses_the_cache(local, port):
     assert lifecycle.deploy(local, port, QUICK, max_latency_ms=None, out=lines.append) == 0
     output = "\n".join(lines)
     assert "Preprocess    Processing    cached" in output
+    assert "Train         Training      cached" in output
     assert f"Endpoint already serves version 1 on 127.0.0.1:{port}." in output
     assert len(local.registry.versions(local.group)) == 1
     status = lifecycle.status_text(local)
@@ -101,6 +102,7 @@ def test_deploy_again_is_safe_and_reuses_the_cache(local, port):
 
 def test_a_challenger_worse_than_the_champion_registers_nothing(local, port):
     result, output = run(local, AccuracyThreshold=0.5, **WEAK)
+    assert result.steps["Train"].status == "Cached"  # trained by the threshold test
     assert result.exit_code == EXIT_FAIL_STEP, output
     assert "LessThanOrEqualTo(" in output and ", 0.01) is False" in output
     assert "accuracy drop" in result.failure
