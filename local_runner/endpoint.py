@@ -195,6 +195,7 @@ def deploy(record: dict[str, Any], port: int, out=print) -> dict[str, Any]:
     ):
         out(f"Endpoint already serves version {record['ModelPackageVersion']} on 127.0.0.1:{port}.")
         return current
+    ensure_proxy(port)  # first: a busy port fails before any model server starts
     model_dir = extract_model(record)
     backend_port = free_port()
     version = record["ModelPackageVersion"]
@@ -234,7 +235,6 @@ def deploy(record: dict[str, Any], port: int, out=print) -> dict[str, Any]:
         "started": time.time(),
     }
     fsutil.write_json(state_dir() / "backend.json", backend)
-    ensure_proxy(port)
     deadline = time.time() + 15
     while True:  # the proxy must answer for the new version before the old one goes
         ok, headers = _healthy(port)

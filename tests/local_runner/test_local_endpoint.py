@@ -112,6 +112,7 @@ def test_a_busy_port_is_refused_with_the_fix(versions):
         try:
             with pytest.raises(endpoint.EndpointError, match="PORT=<port>"):
                 endpoint.deploy(v1, port, out=lambda line: None)
+            assert endpoint.status()["backend"] is None  # no model server was started
         finally:
             endpoint.undeploy(out=lambda line: None)
 
