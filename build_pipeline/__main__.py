@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -58,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = args.out or Path("build") / args.env / "pipeline-definition.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    temporary = out.with_name(out.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, out)  # a concurrent reader sees the old file or the new one, never half
     print(f"wrote {out} ({len(json.loads(text)['Steps'])} top-level steps)")
     return 0
 

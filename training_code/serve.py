@@ -118,6 +118,9 @@ class Predictor:
 def make_handler(predictor: Predictor) -> type[BaseHTTPRequestHandler]:
     class InvocationHandler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: no TCP handshake per request
+        # Headers and body go out in separate writes; without TCP_NODELAY a keep-alive client
+        # waits for the delayed ACK (about 40 ms) on every request.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             if self.path == "/ping":
