@@ -179,6 +179,7 @@ module "approval" {
     ARTIFACT_PREFIX         = local.res.prefix
     ENDPOINT_INSTANCE_TYPE  = local.cfg.endpoint.instance_type
     ENDPOINT_INSTANCE_COUNT = tostring(local.cfg.endpoint.initial_instance_count)
+    ENDPOINT_ENABLED        = tostring(local.cfg.endpoint.enabled)
     # Optional ones deploy/settings.py reads (safe defaults when absent); set so YAML stays the truth.
     ENDPOINT_DATA_CAPTURE_PERCENT     = tostring(local.cfg.endpoint.data_capture.enabled ? local.cfg.endpoint.data_capture.sampling_percentage : 0)
     ENDPOINT_CANARY_PERCENT           = tostring(local.cfg.endpoint.deployment.canary_percent)

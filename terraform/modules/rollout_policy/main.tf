@@ -187,13 +187,14 @@ locals {
         Effect    = "Allow"
         Action    = "s3:ListBucket"
         Resource  = var.bucket_arn
-        Condition = { StringLike = { "s3:prefix" = ["${var.prefix}/champion/*", "${var.prefix}/models/*", "${var.prefix}/deploy/*"] } }
+        Condition = { StringLike = { "s3:prefix" = ["${var.prefix}/champion/*", "${var.prefix}/models/*", "${var.prefix}/deploy/*", "${var.prefix}/processed/*"] } }
       },
       {
-        Sid      = "ReadModels"
-        Effect   = "Allow"
-        Action   = "s3:GetObject"
-        Resource = ["${var.bucket_arn}/${var.prefix}/models/*", "${var.bucket_arn}/${var.prefix}/champion/*", "${var.bucket_arn}/${var.prefix}/deploy/*"]
+        Sid    = "ReadModels"
+        Effect = "Allow"
+        Action = "s3:GetObject"
+        # processed/*: the smoke test invokes the endpoint with rows of the package's test split.
+        Resource = ["${var.bucket_arn}/${var.prefix}/models/*", "${var.bucket_arn}/${var.prefix}/champion/*", "${var.bucket_arn}/${var.prefix}/deploy/*", "${var.bucket_arn}/${var.prefix}/processed/*"]
       },
       {
         # After a rollout the deployed model becomes the champion the next run must beat;
