@@ -31,13 +31,18 @@ def offline_aws(region: str) -> Iterator[None]:
     from moto import mock_aws
 
     overrides = {**FAKE_ENVIRONMENT, "AWS_DEFAULT_REGION": region}
-    removed = {"AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER", "AWS_ENDPOINT_URL_S3"}
+    removed = {
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_SAGEMAKER",
+        "AWS_ENDPOINT_URL_S3",
+    }
     saved = {key: os.environ.get(key) for key in (*overrides, *removed)}
     os.environ.update(overrides)
     for key in removed:
         os.environ.pop(key, None)
     try:
-        with mock_aws(), _validate_sdk_config_once():
+        with mock_aws(), _validate_sdk_config_once(), _no_local_client_for_names():
             yield
     finally:
         for key, value in saved.items():
@@ -66,6 +71,27 @@ def _validate_sdk_config_once() -> Iterator[None]:
         if sagemaker_config != SDK_CONFIG:
             validate(sagemaker_config)
 
-    with mock.patch.object(SageMakerConfig, "validate_sagemaker_config",
-                           staticmethod(validate_unless_known)):
+    with mock.patch.object(
+        SageMakerConfig, "validate_sagemaker_config", staticmethod(validate_unless_known)
+    ):
+        yield
+
+
+class _LocalClientMethodNames:
+    """Stands in for LocalSagemakerClient where ProcessingStep builds one only to read the name of
+    its create_processing_job method (a full local-mode session, with its boto clients, per step:
+    over a tenth of the generation time). The names are all the step checks."""
+
+    def create_processing_job(self) -> None: ...
+
+    def create_transform_job(self) -> None: ...
+
+
+@contextlib.contextmanager
+def _no_local_client_for_names() -> Iterator[None]:
+    from unittest import mock
+
+    import sagemaker.mlops.workflow.steps as steps
+
+    with mock.patch.object(steps, "LocalSagemakerClient", _LocalClientMethodNames):
         yield
