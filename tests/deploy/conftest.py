@@ -108,8 +108,23 @@ def predictions(count: int, label: object = 1, probability: object = 0.9) -> str
     return json.dumps({"predictions": [{"label": label, "probability": probability}] * count})
 
 
+def create_bucket(s3, name: str) -> None:
+    """Outside S3's default region a bucket needs its region named (after `make init`, REGION is
+    the fork's region)."""
+    try:
+        s3.create_bucket(Bucket=name)
+    except s3.exceptions.ClientError as error:
+        if "LocationConstraint" not in str(error):
+            raise
+        s3.create_bucket(
+            Bucket=name, CreateBucketConfiguration={"LocationConstraint": s3.meta.region_name}
+        )
+
+
 class World:
     """moto state plus helpers to add packages and queue endpoint answers."""
+
+    create_bucket = staticmethod(create_bucket)
 
     predictions = staticmethod(predictions)
     make_test_csv = staticmethod(make_test_csv)
@@ -230,7 +245,7 @@ def world(settings, monkeypatch):
     with mock_aws():
         clients = Clients(REGION)
         s3 = clients.s3
-        s3.create_bucket(Bucket=settings.bucket)
+        create_bucket(s3, settings.bucket)
         s3.put_object(Bucket=settings.bucket, Key="staging/champion/current/NO_CHAMPION", Body=b"")
         s3.put_object(
             Bucket=settings.bucket,

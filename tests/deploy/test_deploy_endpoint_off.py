@@ -72,7 +72,7 @@ def test_validate_event_for_dev_uses_the_champion(world, capsys, deployer_for):
 
     dev = load("dev")
     assert dev.endpoint_enabled is False
-    world.clients.s3.create_bucket(Bucket=dev.bucket)
+    world.create_bucket(world.clients.s3, dev.bucket)
     world.clients.sagemaker.create_model_package_group(
         ModelPackageGroupName=dev.model_package_group
     )

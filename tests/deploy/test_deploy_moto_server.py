@@ -24,6 +24,7 @@ from deploy.settings import load
 REPO = Path(__file__).resolve().parents[2]
 MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 GROUP = "sagemaker-gitops-staging"
+REGION = load("staging").region  # moto plays the environment's region (a fork's after make init)
 
 pytestmark = pytest.mark.integration
 
@@ -67,7 +68,7 @@ def server_env(moto_url, monkeypatch):
         AWS_ENDPOINT_URL=moto_url,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
+        AWS_DEFAULT_REGION=REGION,
         AWS_CONFIG_FILE="/dev/null",
         AWS_SHARED_CREDENTIALS_FILE="/dev/null",
         PYTHONPATH=str(REPO),
@@ -89,6 +90,7 @@ def deploy_cli(env: dict, *argv: str) -> subprocess.CompletedProcess:
 
 def queue_answers(url: str, *bodies: str) -> None:
     payload = {
+        "region": REGION,  # moto keeps queued answers per region (the fork's after make init)
         "results": [
             {
                 "Body": body,
@@ -97,7 +99,7 @@ def queue_answers(url: str, *bodies: str) -> None:
                 "CustomAttributes": "",
             }
             for body in bodies
-        ]
+        ],
     }
     request = urllib.request.Request(
         f"{url}/moto-api/static/sagemaker/endpoint-results",
@@ -126,11 +128,14 @@ def test_rollout_creates_then_is_a_no_op_and_refuses_an_unapproved_package(serve
     import boto3
 
     settings = load("staging")
-    sm = boto3.client("sagemaker", region_name="us-east-1")
-    s3 = boto3.client("s3", region_name="us-east-1")
+    sm = boto3.client("sagemaker", region_name=REGION)
+    s3 = boto3.client("s3", region_name=REGION)
     assert sm.meta.endpoint_url == moto_url, "boto3 follows AWS_ENDPOINT_URL"
     bucket = settings.bucket
-    s3.create_bucket(Bucket=bucket)
+    try:
+        s3.create_bucket(Bucket=bucket)
+    except s3.exceptions.ClientError:  # outside S3's default region (a fork's, after make init)
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_object(Bucket=bucket, Key="staging/champion/current/NO_CHAMPION", Body=b"")
     features = json.loads((REPO / "training_code" / "schema.json").read_text())["features"]
     rows = [",".join([*features, "malignant"])] + [

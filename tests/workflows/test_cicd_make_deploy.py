@@ -13,9 +13,14 @@ import pytest
 from cicd_helpers import REPO_ROOT
 from deploy_env import DeployError, Deployment, Options
 
+from env_config import load
+
 JOB = "sha256:" + "a" * 64
 INFERENCE = "sha256:" + "b" * 64
 SHA = "0123456789abcdef0123456789abcdef01234567"
+# A region the credentials select that is not staging's (staging's is the fork's after make init).
+STAGING_REGION = load("staging").region
+OTHER_REGION = "eu-central-1" if STAGING_REGION == "eu-west-1" else "eu-west-1"
 
 
 def offline_env() -> dict[str, str]:
@@ -208,14 +213,14 @@ def test_preflight_reports_every_problem_with_its_fix():
         aws=FakeAws(account="111111111111"),
         runner=FakeRunner(dirty=True),
         which=lambda name: None,
-        configured_region=lambda: "eu-west-1",
+        configured_region=lambda: OTHER_REGION,
     )
     with pytest.raises(DeployError) as caught:
         made.preflight()
     message = str(caught.value)
     assert "terraform: not found on PATH" in message
-    assert "selects eu-west-1 but staging.yaml says aws.region: us-east-1" in message
-    assert "export AWS_REGION=us-east-1" in message
+    assert f"selects {OTHER_REGION} but staging.yaml says aws.region: {STAGING_REGION}" in message
+    assert f"export AWS_REGION={STAGING_REGION}" in message
     assert "credentials are for account 111111111111" in message
     assert "aws.account_id: '000000000000'" in message
     assert "no Docker engine" in message and "JOB_IMAGE_DIGEST=sha256:" in message
