@@ -14,8 +14,9 @@ What is replaced is read from environments/*.yaml (they must agree), not written
 - project (`project:`), everywhere, after the GitHub repository;
 - the GitHub repository (`github_repository:`) and, on its own, its owner;
 - the AWS account (`aws.account_id`), as a 12-digit number not part of a longer one;
-- the AWS region (`aws.region`) only where it is the project's region: environments/ and the
-  Markdown docs. Elsewhere a region is a test fixture's (moto's) or an example, not this project's.
+- the AWS region (`aws.region`) in environments/ and in the tests (tests/, terraform/tests/),
+  whose fakes mirror the environment files; elsewhere a region is an example or a fact about
+  that region (a price list), not this project's.
 
 Files: `git ls-files` (tracked only: never build/, .venv/, .local/, untracked work). Binary files
 (a NUL byte, or not UTF-8) are left alone. Lock files (package-lock.json, *.lock,
@@ -55,6 +56,7 @@ ACCOUNT_RE = re.compile(r"^[0-9]{12}$")
 REPO_RE = re.compile(
     r"^([A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38})/([A-Za-z0-9._-]{1,100})$"
 )
+REGION_PATHS = ("environments/", "tests/", "terraform/tests/")
 LOCK_FILES = re.compile(r"(^|/)(package-lock\.json|[^/]*\.lock|\.terraform\.lock\.hcl)$")
 PARSED = (".json", ".yaml", ".yml")
 
@@ -167,7 +169,11 @@ def is_template(values: Values) -> bool:
 # The rewrite: pure functions from (path, text) to new text
 # ----------------------------------------------------------------------------------------------
 def region_applies(path: str) -> bool:
-    return path.startswith("environments/") or path.endswith(".md")
+    """Where a region is the project's: environments/ (where it lives) and the tests, whose
+    fakes (moto's region, ARNs, console URLs) mirror what the environment files say. Anywhere
+    else a region is an example or a fact about that region (docs/infrastructure.md's prices
+    are us-east-1's whatever the project uses), so it stays."""
+    return path.startswith(REGION_PATHS)
 
 
 def rewrite(path: str, text: str, old: Values, new: Values) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 # The venv running the tests: the copy's make targets use it (VENV=...), and `-o` keeps make from
 # re-installing it because the copy's requirement files are newer than its stamp.
-VENV = Path(sys.executable).resolve().parent.parent if sys.prefix != sys.base_prefix else None
+VENV = Path(sys.prefix) if sys.prefix != sys.base_prefix else None
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "fork test",
     "GIT_AUTHOR_EMAIL": "fork@test.invalid",
@@ -87,9 +87,29 @@ def copy_working_tree(destination: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
     commit_all(destination)
-    if (REPO_ROOT / "node_modules").is_dir():  # the npm tools, not installed twice
-        (destination / "node_modules").symlink_to(REPO_ROOT / "node_modules")
+    share_venv(destination)
     return destination
+
+
+# What `make setup`'s stamp depends on (Makefile: $(STAMP): ...).
+STAMP_PREREQUISITES = ("requirements/dev.lock", "training_code/requirements.txt", "package.json")
+
+
+def share_venv(root: Path) -> None:
+    """The copy's .venv is this venv, and its stamp is newer than the copy's requirement files,
+    so no make target in the copy (nor a test the copy runs) installs anything. node_modules is
+    deliberately not shared: `npm ci` in the copy would empty this tree's through a link."""
+    if VENV is None:
+        return
+    (root / ".venv").symlink_to(VENV, target_is_directory=True)
+    age_stamp_prerequisites(root)
+
+
+def age_stamp_prerequisites(root: Path) -> None:
+    """Again after `make init`, which rewrites package.json (its name)."""
+    for name in STAMP_PREREQUISITES:
+        if (root / name).exists():
+            os.utime(root / name, (0, 0))
 
 
 def make_in(root: Path, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -12,7 +12,7 @@ import init_project as init
 import pytest
 from fork_helpers import REPO_ROOT, make_repo
 
-OLD = init.Values("demo-proj", "us-east-1", "111111111111", "demo-owner/demo-proj")
+OLD = init.Values("demo-proj", "sa-east-1", "111111111111", "demo-owner/demo-proj")
 NEW = init.Values("acme-churn", "eu-west-1", "123456789012", "acme/churn")
 
 
@@ -77,12 +77,19 @@ def test_account_is_replaced_only_as_a_whole_number():
     )
 
 
-def test_region_is_the_projects_only_in_environments_and_docs():
-    text = "region: us-east-1 us-east-11"
-    assert init.rewrite("environments/dev.yaml", text, OLD, NEW) == "region: eu-west-1 us-east-11"
-    assert init.rewrite("docs/x.md", text, OLD, NEW) == "region: eu-west-1 us-east-11"
-    # A moto test's region is the test's, not the project's.
-    assert init.rewrite("tests/deploy/conftest.py", text, OLD, NEW) == text
+def test_region_is_the_projects_in_environments_and_tests_only():
+    text = "region: sa-east-1 sa-east-11 https://sa-east-1.console"
+    renamed = "region: eu-west-1 sa-east-11 https://eu-west-1.console"
+    for path in (
+        "environments/dev.yaml",
+        "environments/dev.backend.hcl",
+        "tests/deploy/conftest.py",
+        "terraform/tests/dev.tftest.hcl",
+    ):
+        assert init.rewrite(path, text, OLD, NEW) == renamed, path
+    # A doc's price list is that region's; a module's example is an example.
+    for path in ("docs/infrastructure.md", "terraform/modules/x/variables.tf", "README.md"):
+        assert init.rewrite(path, text, OLD, NEW) == text, path
 
 
 def test_lock_files_get_names_but_never_numbers_that_may_be_hashes():
