@@ -55,7 +55,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
     if not MOTO_SERVER.exists():
-        pytest.skip(f"MOTO SERVER NOT INSTALLED at {MOTO_SERVER}: run `make setup`.")
+        pytest.fail(f"MOTO SERVER NOT INSTALLED at {MOTO_SERVER}: run `make setup`.", pytrace=False)
     port = free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
     account = str(dev_config()["aws"]["account_id"])
