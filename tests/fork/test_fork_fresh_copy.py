@@ -22,9 +22,10 @@ import yaml
 from fork_helpers import REPO_ROOT, VENV, age_stamp_prerequisites, copy_working_tree, git, make_in
 
 # The sample values; a fork that was itself initialised with them renames to others.
+# It keeps the account: the sample's is also moto's, which the tests spell out as moto's.
 SAMPLE = init.Values("acme-churn", "eu-west-1", "123456789012", "acme/churn")
 if init.current_values(REPO_ROOT).project == SAMPLE.project:
-    SAMPLE = init.Values("beta-forecast", "ap-southeast-2", "210987654321", "beta/forecast")
+    SAMPLE = init.Values("beta-forecast", "ap-southeast-2", SAMPLE.account_id, "beta/forecast")
 P, R, A, G, OWNER = (
     SAMPLE.project,
     SAMPLE.region,
@@ -77,7 +78,7 @@ def test_no_trace_of_the_template_is_left_in_tracked_files(fork):
         if text is None:
             continue
         found += [f"{name}: {needle}" for needle in needles if needle in text]
-        if account.search(text) and not init.LOCK_FILES.search(name):
+        if before.account_id != A and account.search(text) and not init.LOCK_FILES.search(name):
             found.append(f"{name}: {before.account_id}")
     assert found == []
     # ... and the new names are where the old ones were.
@@ -132,7 +133,7 @@ def test_the_copy_generates_and_draws_a_definition_with_its_own_names(fork):
     assert "QualityGate -->|if| RegisterModel" in made.stdout
     text = (root / "build" / "dev" / "pipeline-definition.json").read_text()
     definition = json.loads(text)
-    assert before.project not in text and before.account_id not in text
+    assert before.project not in text and (before.account_id == A or before.account_id not in text)
     uri = next(p for p in definition["Parameters"] if p["Name"] == "InputDataUri")
     assert uri["DefaultValue"] == f"s3://{P}-dev-artifacts-{A}/dev/raw/"
     assert f"arn:aws:iam::{A}:role/{P}-dev-execution" in text
