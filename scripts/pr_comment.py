@@ -54,6 +54,9 @@ def section(directory: Path, env: str) -> list[str]:
         else:
             parts.append(f"_{missing}._")
         parts.append("")
+    picture = directory / f"{env}-dag.md"  # optional: a collapsed Mermaid picture of the pipeline
+    if picture.exists():
+        parts += [picture.read_text(encoding="utf-8").strip(), ""]
     return parts
 
 
