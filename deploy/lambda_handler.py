@@ -36,11 +36,11 @@ def handler(event: dict, context: Any = None, clients: Clients | None = None) ->
         return _result("ignored", f"not a model package state change: {event.get('detail-type')}")
     if detail.get("ModelApprovalStatus") != "Approved":
         return _result("ignored", f"{arn} is {detail.get('ModelApprovalStatus')}, not Approved")
-    if detail.get("ModelPackageGroupName") not in (None, settings.model_package_group):
+    if detail.get("ModelPackageGroupName") not in (None, *settings.accepted_groups):
         return _result(
             "ignored",
             f"{arn} is in group {detail.get('ModelPackageGroupName')}, not "
-            f"{settings.model_package_group}",
+            f"{' or '.join(settings.accepted_groups)}",
         )
     deployer = Deployer(clients or Clients(settings.region), settings, out=log)
     try:

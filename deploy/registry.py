@@ -104,14 +104,23 @@ def latest_approved_arn(clients: Clients, group: str) -> str:
     return summaries[0]["ModelPackageArn"]
 
 
+def refuse_group(settings: Settings, arn: str, group: str) -> None:
+    """Refuse a package outside the environment's accepted groups (its own, promote_from's)."""
+    accepted = settings.accepted_groups
+    if group.lower() in (name.lower() for name in accepted):
+        return
+    names = " or ".join(f"'{name}'" for name in accepted)
+    raise RefusedError(
+        f"Model package {arn} belongs to group '{group}'; environment {settings.environment} "
+        f"deploys only packages of {names}. Deploy it to its own environment, register the model "
+        "in an accepted group, or set approval.promote_from in "
+        f"environments/{settings.environment}.yaml to promote from that group's environment."
+    )
+
+
 def check_deployable(settings: Settings, package: Package) -> None:
-    """Refuse a package that is not Approved or belongs to another environment's group."""
-    if package.group != settings.model_package_group:
-        raise RefusedError(
-            f"Model package {package.arn} belongs to group '{package.group}', not to "
-            f"'{settings.model_package_group}' (environment {settings.environment}). Deploy it to "
-            "its own environment, or register the model in this environment's group."
-        )
+    """Refuse a package that is not Approved or is outside the accepted groups."""
+    refuse_group(settings, package.arn, package.group)
     if package.status != "Approved":
         raise RefusedError(
             f"Model package {package.arn} is {package.status or 'without a status'}, not "
@@ -120,17 +129,13 @@ def check_deployable(settings: Settings, package: Package) -> None:
 
 
 def resolve(clients: Clients, settings: Settings, requested: str | None) -> Package:
-    """The package to deploy: an ARN (format, group and status checked) or the latest Approved."""
+    """The package to deploy: an ARN (format, group and status checked) or the latest Approved
+    of the environment's OWN group (a promoted package is always named by its ARN)."""
     if not requested or requested == "latest":
         arn = latest_approved_arn(clients, settings.model_package_group)
     else:
         arn = requested
-        parsed = parse_model_package_arn(arn)
-        if parsed.group.lower() != settings.model_package_group.lower():
-            raise RefusedError(
-                f"Model package {arn} belongs to group '{parsed.group}', not to "
-                f"'{settings.model_package_group}' (environment {settings.environment})."
-            )
+        refuse_group(settings, arn, parse_model_package_arn(arn).group)
     package = describe_package(clients, arn)
     check_deployable(settings, package)
     return package

@@ -40,6 +40,9 @@ OPTIONAL_LAMBDA_VARIABLES = {
     "ENABLE_NETWORK_ISOLATION": "true",
     "PIPELINE_NAME": "",
     "ENDPOINT_ENABLED": "true",
+    # Promotion: the model package group of approval.promote_from's environment; empty = none,
+    # so a Lambda without it deploys only its own group's packages.
+    "PROMOTE_FROM_GROUP": "",
 }
 
 
@@ -69,6 +72,9 @@ class Settings:
     # endpoint.enabled: false (dev by default) means no endpoint: an approved package only
     # becomes the champion, and the record names it for the day the endpoint is turned on.
     endpoint_enabled: bool = True
+    # Promotion (approval.promote_from): the group of the environment whose approved packages
+    # this one also deploys, e.g. prod deploys staging's. "" = only its own group.
+    promote_from_group: str = ""
 
     # -- derived names (one place) -------------------------------------------------------------
     def s3_uri(self, *parts: str) -> str:
@@ -84,6 +90,14 @@ class Settings:
         return (f"{self.endpoint_name}-5xx", f"{self.endpoint_name}-latency")
 
     @property
+    def accepted_groups(self) -> tuple[str, ...]:
+        """The groups whose approved packages deploy here: its own, then promote_from's."""
+        groups = [self.model_package_group]
+        if self.promote_from_group and self.promote_from_group not in groups:
+            groups.append(self.promote_from_group)
+        return tuple(groups)
+
+    @property
     def is_local(self) -> bool:
         return self.environment == "local"
 
@@ -92,6 +106,12 @@ class Settings:
     def from_env_config(cls, config: Any) -> Settings:
         """From env_config.EnvConfig (environments/<env>.yaml)."""
         capture_on = bool(config.get("endpoint.data_capture.enabled"))
+        promote_from = config.get("approval.promote_from") or ""
+        promote_from_group = ""
+        if promote_from:
+            from env_config import load as load_config  # the same checked door, same directory
+
+            promote_from_group = load_config(promote_from, config.path.parent).model_package_group
         return cls(
             environment=config.name,
             region=config.region,
@@ -119,6 +139,7 @@ class Settings:
             network_isolation=bool(config.get("network.enable_network_isolation")),
             pipeline_name=config.get("resources.pipeline_name"),
             endpoint_enabled=bool(config.get("endpoint.enabled")),
+            promote_from_group=promote_from_group,
         )
 
     @classmethod
@@ -179,6 +200,7 @@ class Settings:
             in ("1", "true", "yes"),
             pipeline_name=opt("PIPELINE_NAME"),
             endpoint_enabled=opt("ENDPOINT_ENABLED").strip().lower() in ("1", "true", "yes"),
+            promote_from_group=opt("PROMOTE_FROM_GROUP").strip(),
         )
 
 

@@ -77,6 +77,12 @@ class EnvConfig:
     def model_package_group(self) -> str:
         return self.get("resources.model_package_group")
 
+    @property
+    def promote_from(self) -> str:
+        """approval.promote_from: the environment whose approved packages this one also deploys
+        (promotion, e.g. prod from staging), or "" for only its own group."""
+        return str(self.get("approval.promote_from") or "")
+
     def image_repository_uri(self, kind: str) -> str:
         repository = self.get(f"resources.{kind}_image_repository")
         return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{repository}"
@@ -143,4 +149,36 @@ def check(config: EnvConfig) -> None:
     if not (account.isdigit() and len(account) == 12):
         raise EnvConfigError(
             f"{config.path}: aws.account_id must be 12 digits in quotes, got {account!r}."
+        )
+    check_promote_from(config)
+
+
+def check_promote_from(config: EnvConfig) -> None:
+    """approval.promote_from is "" or another deployable environment of the same directory."""
+    source = config.get("approval.promote_from")
+    if source in ("", None):
+        return
+    others = [
+        name
+        for name in available_environments(config.path.parent)
+        if name not in (config.name, "local")
+    ]
+    if not isinstance(source, str) or source not in others:
+        reason = (
+            "an environment cannot promote from itself"
+            if source == config.name
+            else (
+                "local has no model registry to promote from"
+                if source == "local"
+                else "it is not an environment file"
+            )
+        )
+        raise EnvConfigError(
+            f'{config.path}: approval.promote_from is {source!r}: {reason}. Set it to "" (this '
+            f"environment deploys only its own group) or to one of: {', '.join(others) or '(none)'}."
+        )
+    if config.is_local:
+        raise EnvConfigError(
+            f'{config.path}: approval.promote_from must be "" for local (it deploys with the '
+            "local runner, not from another environment's registry)."
         )

@@ -7,8 +7,14 @@ deployments/<env>.json (a merged deployment record, or its revert). This script 
 from $GITHUB_EVENT_PATH, so no event text is ever interpolated into a shell script, checks each
 environment name and ARN (or "latest"), and writes per environment `deploy_<env>` and `arn_<env>`
 to $GITHUB_OUTPUT, plus `environments` and `summary` for names and titles. Whether the package is
-Approved and in that environment's group is checked next, with AWS credentials
-(`python -m deploy validate-event`)."""
+Approved and in one of that environment's accepted groups is checked next, with AWS credentials
+(`python -m deploy validate-event`).
+
+Promotion: a dispatch naming environment E with an explicit ARN also targets every environment P
+whose environments/P.yaml has approval.promote_from: E (and, in turn, those promoting from P),
+with the same ARN. deploy.yml runs them in order (staging before prod, prod behind its
+environment gate), so a staging failure stops prod. "latest" never promotes: it means the newest
+Approved package of each environment's own group."""
 
 from __future__ import annotations
 
@@ -19,6 +25,10 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # env_config, when run as `python3 scripts/...`
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 LATEST = "latest"
@@ -68,10 +78,35 @@ def record_targets(event: dict[str, Any], read_file: Callable[[str], str]) -> di
     return targets
 
 
+def configured_promote_from(name: str) -> str:
+    """approval.promote_from of environments/<name>.yaml, read (and checked) by env_config."""
+    from env_config import EnvConfigError, load
+
+    try:
+        return load(name).promote_from
+    except EnvConfigError as error:
+        raise RequestError(str(error)) from error
+
+
+def promotions(environment: str, promote_from: Callable[[str], str]) -> list[str]:
+    """The environments that promote from `environment`, directly or through another, in the
+    order of ENVIRONMENTS (staging -> prod)."""
+    reached = {environment}
+    changed = True
+    while changed:
+        changed = False
+        for name in ENVIRONMENTS:
+            if name not in reached and promote_from(name) in reached:
+                reached.add(name)
+                changed = True
+    return [name for name in ENVIRONMENTS if name in reached and name != environment]
+
+
 def read(
     event_name: str,
     event: dict[str, Any],
     read_file: Callable[[str], str] = lambda path: Path(path).read_text(encoding="utf-8"),
+    promote_from: Callable[[str], str] = configured_promote_from,
 ) -> dict[str, str]:
     if event_name == "push":
         targets = record_targets(event, read_file)
@@ -93,6 +128,9 @@ def read(
             )
         arn = check_arn(str(payload.get("model_package_arn") or ""), allow_latest=True)
         targets = {environment: arn}
+        if arn != LATEST:  # an explicit approved package goes on to the environments promoting it
+            targets.update({name: arn for name in promotions(environment, promote_from)})
+        targets = {name: targets[name] for name in ENVIRONMENTS if name in targets}
     outputs = {
         "environments": "-".join(targets) or "none",
         "summary": "; ".join(f"{name}: {arn}" for name, arn in targets.items()) or "nothing",

@@ -32,6 +32,18 @@ locals {
   network          = local.cfg.network
   deploy_target    = local.cfg.approval.deploy_target
 
+  # Promotion (approval.promote_from, e.g. prod from staging): this environment also deploys the
+  # source environment's approved packages, so its roles read that environment's registry and
+  # models. Names come from the source's own YAML; "" = none.
+  promote_from    = try(local.cfg.approval.promote_from, "")
+  promote_sources = { for env in compact([local.promote_from]) : env => yamldecode(file("${path.module}/../environments/${env}.yaml")) }
+  promote_source = local.promote_from == "" ? null : {
+    model_package_group = local.promote_sources[local.promote_from].resources.model_package_group
+    bucket_arn          = "arn:aws:s3:::${local.promote_sources[local.promote_from].resources.artifact_bucket}"
+    prefix              = local.promote_sources[local.promote_from].resources.prefix
+    kms_key_alias       = local.promote_sources[local.promote_from].resources.kms_key_alias
+  }
+
   lambda_function_name = "${local.name}-deploy"
   api_destination_name = "${local.name}-github-dispatch"
   dlq_name             = "${local.name}-approval-dlq"
@@ -98,6 +110,7 @@ module "iam" {
   subnet_ids             = local.network.subnet_ids
   security_group_ids     = local.network.security_group_ids
   tuning_enabled         = local.cfg.pipeline.tuning.enabled
+  promote_source         = local.promote_source
   permissions_boundary_arn = (
     var.permissions_boundary_name == null ? null : "arn:aws:iam::${local.account_id}:policy/${var.permissions_boundary_name}"
   )
@@ -189,6 +202,7 @@ module "approval" {
     SECURITY_GROUP_IDS                = join(",", local.network.security_group_ids)
     ENABLE_NETWORK_ISOLATION          = tostring(local.network.enable_network_isolation)
     PIPELINE_NAME                     = local.res.pipeline_name
+    PROMOTE_FROM_GROUP                = try(local.promote_source.model_package_group, "")
   }
 }
 

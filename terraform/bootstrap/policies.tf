@@ -332,6 +332,21 @@ module "rollout" {
   model_package_group = each.value.resources.model_package_group
   pipeline_name       = each.value.resources.pipeline_name
   endpoint_name       = each.value.resources.endpoint_name
+  # Promotion (approval.promote_from): read the source environment's packages and models.
+  promote_source = try(each.value.approval.promote_from, "") == "" ? null : {
+    model_package_group = local.promote_sources[each.key].resources.model_package_group
+    bucket_arn          = "arn:aws:s3:::${local.promote_sources[each.key].resources.artifact_bucket}"
+    prefix              = local.promote_sources[each.key].resources.prefix
+    kms_key_alias       = local.promote_sources[each.key].resources.kms_key_alias
+  }
+}
+
+locals {
+  # Each environment's approval.promote_from source, decoded from its own YAML (none when "").
+  promote_sources = {
+    for env, cfg in local.configs : env => yamldecode(file("${path.module}/../../environments/${cfg.approval.promote_from}.yaml"))
+    if try(cfg.approval.promote_from, "") != ""
+  }
 }
 
 resource "aws_iam_policy" "rollout" {

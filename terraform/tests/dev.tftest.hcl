@@ -100,4 +100,20 @@ run "dev" {
     condition     = module.alerts.encryption.topic == output.kms_key_arn
     error_message = "the alerts topic must be encrypted with the environment key"
   }
+
+  # --- dev promotes from nothing: no access to another environment ---
+  assert {
+    condition = alltrue(flatten([
+      for name, document in output.iam_policy_documents : [
+        for statement in jsondecode(document).Statement : !strcontains(try(statement.Sid, ""), "Promoted")
+      ]
+    ]))
+    error_message = "dev has approval.promote_from: \"\": no policy may grant another environment's registry or models"
+  }
+  assert {
+    condition = alltrue([
+      for env in ["staging", "prod"] : !strcontains(jsonencode(output.iam_policy_documents), yamldecode(file("../environments/${env}.yaml")).resources.artifact_bucket)
+    ])
+    error_message = "dev's policies must not name staging's or prod's bucket"
+  }
 }

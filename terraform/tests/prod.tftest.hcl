@@ -105,6 +105,34 @@ run "prod" {
     error_message = "the execution role may pass only itself"
   }
 
+  # --- prod promotes from staging (approval.promote_from): read-only access to staging ---
+  assert {
+    condition = (
+      jsondecode(output.iam_policy_documents.execution).Statement[index(jsondecode(output.iam_policy_documents.execution).Statement[*].Sid, "ReadPromotedModels")].Resource
+      == "arn:aws:s3:::${yamldecode(file("../environments/staging.yaml")).resources.artifact_bucket}/${yamldecode(file("../environments/staging.yaml")).resources.prefix}/models/*"
+    )
+    error_message = "prod's execution role must read staging's models (CreateModel of a promoted package), named from staging.yaml"
+  }
+  assert {
+    condition = (
+      jsondecode(output.iam_policy_documents.execution).Statement[index(jsondecode(output.iam_policy_documents.execution).Statement[*].Sid, "DecryptPromotedModels")].Condition["ForAnyValue:StringEquals"]["kms:ResourceAliases"]
+      == yamldecode(file("../environments/staging.yaml")).resources.kms_key_alias
+    )
+    error_message = "prod's execution role may decrypt only the key carrying staging's alias"
+  }
+  assert {
+    condition = (
+      contains(jsondecode(output.iam_policy_documents.deploy).Statement[index(jsondecode(output.iam_policy_documents.deploy).Statement[*].Sid, "ReadPromotedRegistry")].Resource, "arn:aws:sagemaker:us-east-1:000000000000:model-package/${yamldecode(file("../environments/staging.yaml")).resources.model_package_group}/*")
+      && strcontains(output.iam_policy_documents.deploy, "arn:aws:s3:::${yamldecode(file("../environments/staging.yaml")).resources.artifact_bucket}/${yamldecode(file("../environments/staging.yaml")).resources.prefix}/models/*")
+      && jsondecode(output.iam_policy_documents.deploy).Statement[index(jsondecode(output.iam_policy_documents.deploy).Statement[*].Sid, "DecryptPromotedModels")].Action == "kms:Decrypt"
+    )
+    error_message = "prod's deploy (rollout) policy must describe staging's packages and read staging's models"
+  }
+  assert {
+    condition     = !strcontains(output.iam_policy_documents.deploy, "${yamldecode(file("../environments/staging.yaml")).resources.artifact_bucket}/${yamldecode(file("../environments/staging.yaml")).resources.prefix}/champion")
+    error_message = "promotion is read-only: prod must not touch staging's champion"
+  }
+
   # --- prod approval rule filters approved and its group ---
   assert {
     condition     = jsondecode(module.approval.rule_pattern).detail.ModelApprovalStatus == ["Approved"]

@@ -103,7 +103,8 @@ def test_latest_without_an_approved_package_is_refused(world, deployer_for):
         ("rejected", "is Rejected, not Approved"),
         (
             "other-group",
-            "belongs to group 'sagemaker-gitops-prod', not to 'sagemaker-gitops-staging'",
+            "belongs to group 'sagemaker-gitops-prod'; environment staging deploys only "
+            "packages of 'sagemaker-gitops-staging'. ",
         ),
         ("bad-arn", "is not a versioned model package ARN"),
         ("missing", "does not exist"),

@@ -84,3 +84,34 @@ def test_a_missing_key_names_the_key(copy_of):
     config = load("dev", directory)
     with pytest.raises(EnvConfigError, match=r"missing key 'resources.kms_key_alias'"):
         config.get("resources.kms_key_alias")
+
+
+def test_prod_promotes_from_staging_and_the_others_from_nothing():
+    assert load("prod").promote_from == "staging"
+    assert [load(name).promote_from for name in ("dev", "local", "staging")] == ["", "", ""]
+
+
+@pytest.mark.parametrize(
+    ("name", "new", "message"),
+    [
+        ("prod", "promote_from: prod", "cannot promote from itself"),
+        ("prod", "promote_from: local", "local has no model registry"),
+        ("prod", "promote_from: qa", "it is not an environment file"),
+        ("prod", "promote_from: [staging]", "it is not an environment file"),
+        ("local", "promote_from: dev", 'must be "" for local'),
+    ],
+)
+def test_a_bad_promote_from_is_refused_with_the_fix(copy_of, name, new, message):
+    old = "promote_from: staging" if name == "prod" else 'promote_from: ""'
+    directory = copy_of(name, old, new)
+    with pytest.raises(EnvConfigError) as error:
+        load(name, directory)
+    text = str(error.value)
+    assert message in text
+    assert f"{name}.yaml" in text and "approval.promote_from" in text
+    assert 'Set it to ""' in text or 'must be ""' in text
+
+
+def test_staging_may_promote_from_dev(copy_of):
+    directory = copy_of("staging", 'promote_from: ""', "promote_from: dev")
+    assert load("staging", directory).promote_from == "dev"

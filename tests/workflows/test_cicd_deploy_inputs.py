@@ -27,17 +27,60 @@ def dispatch(environment="staging", arn=ARN, action="model-approved"):
 # deploy_request
 # ----------------------------------------------------------------------------------------------
 def test_a_model_approved_dispatch_selects_its_environment():
+    outputs = deploy_request.read("repository_dispatch", dispatch("dev"))
+    assert outputs == {
+        "environments": "dev",
+        "summary": f"dev: {ARN}",
+        "deploy_dev": "true",
+        "arn_dev": ARN,
+        "deploy_staging": "false",
+        "arn_staging": "",
+        "deploy_prod": "false",
+        "arn_prod": "",
+    }
+
+
+def test_a_staging_approval_is_promoted_to_prod_with_the_same_arn():
+    """prod.yaml says approval.promote_from: staging, read through env_config."""
+    assert load("prod").promote_from == "staging"
     outputs = deploy_request.read("repository_dispatch", dispatch())
     assert outputs == {
-        "environments": "staging",
-        "summary": f"staging: {ARN}",
+        "environments": "staging-prod",
+        "summary": f"staging: {ARN}; prod: {ARN}",
         "deploy_dev": "false",
         "arn_dev": "",
         "deploy_staging": "true",
         "arn_staging": ARN,
-        "deploy_prod": "false",
-        "arn_prod": "",
+        "deploy_prod": "true",
+        "arn_prod": ARN,
     }
+    manual = {"inputs": {"environment": "staging", "model_package_arn": ARN}}
+    assert deploy_request.read("workflow_dispatch", manual) == outputs
+
+
+def test_latest_is_never_promoted():
+    event = {"inputs": {"environment": "staging", "model_package_arn": "latest"}}
+    outputs = deploy_request.read("workflow_dispatch", event)
+    assert outputs["deploy_staging"] == "true" and outputs["arn_staging"] == "latest"
+    assert outputs["deploy_prod"] == "false" and outputs["arn_prod"] == ""
+
+
+def test_promotion_follows_promote_from_transitively_and_in_order():
+    chain = {"dev": "", "staging": "dev", "prod": "staging"}
+    outputs = deploy_request.read(
+        "repository_dispatch", dispatch("dev"), promote_from=chain.__getitem__
+    )
+    assert outputs["environments"] == "dev-staging-prod"
+    assert outputs["arn_dev"] == outputs["arn_staging"] == outputs["arn_prod"] == ARN
+    nothing = {"dev": "", "staging": "", "prod": ""}
+    alone = deploy_request.read("repository_dispatch", dispatch(), promote_from=nothing.get)
+    assert alone["environments"] == "staging" and alone["deploy_prod"] == "false"
+
+
+def test_a_prod_approval_targets_prod_only():
+    outputs = deploy_request.read("repository_dispatch", dispatch("prod"))
+    assert outputs["environments"] == "prod"
+    assert outputs["deploy_staging"] == "false"
 
 
 def test_a_manual_run_may_ask_for_the_latest_approved_package():

@@ -300,6 +300,29 @@ def test_deploy_gates_and_records(deploy_workflow):
     assert set(needs_of(jobs["record"])) >= set(DEPLOY_ENVIRONMENTS)
 
 
+def test_a_promoted_package_reaches_prod_only_after_staging_and_the_gate(deploy_workflow):
+    """A staging approval also targets prod (promote_from): a failed or cancelled staging job
+    must stop prod, which waits for the `prod` environment's reviewers."""
+    prod = deploy_workflow["jobs"]["prod"]
+    assert "staging" in needs_of(prod)
+    assert prod["environment"] == "prod"
+    condition = prod["if"]
+    assert "needs.staging.result != 'failure'" in condition
+    assert "needs.staging.result != 'cancelled'" in condition
+
+
+def test_the_request_job_reads_yaml_with_the_locked_pyyaml(deploy_workflow):
+    lock = (REPO_ROOT / "requirements" / "dev.lock").read_text(encoding="utf-8")
+    pinned = re.search(r"^PyYAML==(\S+)$", lock, re.MULTILINE).group(1)
+    steps = deploy_workflow["jobs"]["request"]["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    assert any(use.startswith("actions/setup-python@") for use in uses)
+    runs = [step.get("run", "") for step in steps]
+    install = next(index for index, run in enumerate(runs) if "pip install" in run)
+    read = next(index for index, run in enumerate(runs) if "deploy_request.py" in run)
+    assert f"PyYAML=={pinned}" in runs[install] and install < read
+
+
 def test_deploy_reads_the_event_from_a_file_not_an_expression(deploy_workflow):
     request = deploy_workflow["jobs"]["request"]
     assert any("scripts/deploy_request.py" in step.get("run", "") for step in request["steps"])

@@ -161,7 +161,24 @@ locals {
             [for id in var.security_group_ids : "arn:aws:ec2:${var.region}:${var.account_id}:security-group/${id}"],
           )
         },
-    ] : statement if local.vpc_enabled])
+      ] : statement if local.vpc_enabled],
+      # Promotion: a model created from a package of approval.promote_from's group reads its
+      # artifact from that environment's bucket, encrypted with that environment's key (by alias).
+      [for statement in [
+        {
+          Sid      = "ReadPromotedModels"
+          Effect   = "Allow"
+          Action   = "s3:GetObject"
+          Resource = "${try(var.promote_source.bucket_arn, "")}/${try(var.promote_source.prefix, "")}/models/*"
+        },
+        {
+          Sid       = "DecryptPromotedModels"
+          Effect    = "Allow"
+          Action    = "kms:Decrypt"
+          Resource  = "arn:aws:kms:${var.region}:${var.account_id}:key/*"
+          Condition = { "ForAnyValue:StringEquals" = { "kms:ResourceAliases" = try(var.promote_source.kms_key_alias, "") } }
+        },
+    ] : statement if var.promote_source != null])
   }
 }
 
@@ -278,6 +295,7 @@ module "rollout" {
   dlq_name             = var.dlq_name
   subnet_ids           = var.subnet_ids
   security_group_ids   = var.security_group_ids
+  promote_source       = var.promote_source
 }
 
 resource "aws_iam_role" "deploy" {

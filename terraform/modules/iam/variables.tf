@@ -122,3 +122,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "promote_source" {
+  description = "approval.promote_from's environment (names from its YAML): the execution role reads its models (CreateModel) and the deploy role its packages. null = none."
+  type = object({
+    model_package_group = string
+    bucket_arn          = string
+    prefix              = string
+    kms_key_alias       = string
+  })
+  default = null
+}

@@ -83,6 +83,17 @@ variable "security_group_ids" {
   default     = []
 }
 
+variable "promote_source" {
+  description = "approval.promote_from's environment (names from its YAML), whose approved packages this one also deploys: read its group's packages, its models and test splits, and decrypt them with its key (by alias). null = none."
+  type = object({
+    model_package_group = string
+    bucket_arn          = string
+    prefix              = string
+    kms_key_alias       = string
+  })
+  default = null
+}
+
 locals {
   arn_sm             = "arn:aws:sagemaker:${var.region}:${var.account_id}"
   pipeline           = "${local.arn_sm}:pipeline/${lower(var.pipeline_name)}"
@@ -119,6 +130,48 @@ locals {
     Resource  = local.execution_role_arn
     Condition = { StringEquals = { "iam:PassedToService" = "sagemaker.amazonaws.com" } }
   }
+
+  # Promotion (approval.promote_from): the source environment's packages and artifacts, read-only.
+  # Its key ARN is not known here, so the grant names the key by its alias.
+  promote = {
+    group  = try(var.promote_source.model_package_group, "")
+    bucket = try(var.promote_source.bucket_arn, "")
+    prefix = try(var.promote_source.prefix, "")
+    alias  = try(var.promote_source.kms_key_alias, "")
+  }
+  promote_statements = [for statement in [
+    {
+      Sid    = "ReadPromotedRegistry"
+      Effect = "Allow"
+      Action = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup"]
+      Resource = [
+        "${local.arn_sm}:model-package-group/${local.promote.group}",
+        "${local.arn_sm}:model-package/${local.promote.group}/*",
+      ]
+    },
+    {
+      Sid       = "ListPromotedModels"
+      Effect    = "Allow"
+      Action    = "s3:ListBucket"
+      Resource  = local.promote.bucket
+      Condition = { StringLike = { "s3:prefix" = ["${local.promote.prefix}/models/*", "${local.promote.prefix}/processed/*"] } }
+    },
+    {
+      # models/*: the champion copy; processed/*: the smoke test reads the package's test split.
+      Sid      = "ReadPromotedModels"
+      Effect   = "Allow"
+      Action   = "s3:GetObject"
+      Resource = ["${local.promote.bucket}/${local.promote.prefix}/models/*", "${local.promote.bucket}/${local.promote.prefix}/processed/*"]
+    },
+    {
+      Sid       = "DecryptPromotedModels"
+      Effect    = "Allow"
+      Action    = "kms:Decrypt"
+      Resource  = "arn:aws:kms:${var.region}:${var.account_id}:key/*"
+      Condition = { "ForAnyValue:StringEquals" = { "kms:ResourceAliases" = local.promote.alias } }
+    },
+  ] : statement if var.promote_source != null]
+
 
   document = {
     Version = "2012-10-17"
@@ -240,6 +293,7 @@ locals {
           )
         },
       ] : statement if var.include_lambda && local.vpc_enabled],
+      local.promote_statements,
     )
   }
 }
