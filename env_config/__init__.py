@@ -182,3 +182,22 @@ def check_promote_from(config: EnvConfig) -> None:
             f'{config.path}: approval.promote_from must be "" for local (it deploys with the '
             "local runner, not from another environment's registry)."
         )
+    check_promotion_chain(config)
+
+
+def check_promotion_chain(config: EnvConfig) -> None:
+    """Follow promote_from through the other files: a cycle would promote a package forever."""
+    import yaml
+
+    chain = [config.name]
+    source = config.get("approval.promote_from")
+    while source:
+        if source in chain:
+            raise EnvConfigError(
+                f"{config.path}: approval.promote_from makes a cycle "
+                f"({' <- '.join([*chain, source])}). Break it: set promote_from to \"\" in one "
+                "of these files."
+            )
+        chain.append(source)
+        raw = yaml.safe_load((config.path.parent / f"{source}.yaml").read_text(encoding="utf-8"))
+        source = ((raw or {}).get("approval") or {}).get("promote_from")

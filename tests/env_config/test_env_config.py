@@ -115,3 +115,11 @@ def test_a_bad_promote_from_is_refused_with_the_fix(copy_of, name, new, message)
 def test_staging_may_promote_from_dev(copy_of):
     directory = copy_of("staging", 'promote_from: ""', "promote_from: dev")
     assert load("staging", directory).promote_from == "dev"
+
+
+def test_a_promotion_cycle_is_refused(copy_of):
+    directory = copy_of("staging", 'promote_from: ""', "promote_from: prod")
+    with pytest.raises(
+        EnvConfigError, match=r"promote_from makes a cycle \(prod <- staging <- prod\)"
+    ):
+        load("prod", directory)
