@@ -31,6 +31,21 @@ SCHEMA = Path(__file__).resolve().parents[2] / "training_code" / "schema.json"
 FEATURES = json.loads(SCHEMA.read_text(encoding="utf-8"))["features"]
 
 
+def create_rollback_alarms(clients, settings) -> None:
+    """The CloudWatch alarms Terraform creates and a blue/green update watches for auto-rollback."""
+    for alarm in settings.alarm_names:
+        clients.cloudwatch.put_metric_alarm(
+            AlarmName=alarm,
+            MetricName="Invocation5XXErrors",
+            Namespace="AWS/SageMaker",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanOrEqualToThreshold",
+        )
+
+
 @pytest.fixture(scope="session")
 def shared_boto3_session():
     """One session for the whole run: parsing SageMaker's API model once saves seconds per test.
@@ -254,17 +269,7 @@ def world(settings, monkeypatch):
         )
         clients.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
         clients.sagemaker.create_model_package_group(ModelPackageGroupName="sagemaker-gitops-prod")
-        for alarm in settings.alarm_names:
-            clients.cloudwatch.put_metric_alarm(
-                AlarmName=alarm,
-                MetricName="Invocation5XXErrors",
-                Namespace="AWS/SageMaker",
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=1.0,
-                ComparisonOperator="GreaterThanOrEqualToThreshold",
-            )
+        create_rollback_alarms(clients, settings)
         world = World(clients, settings)
         install_moto_extensions(world, monkeypatch)
         yield world

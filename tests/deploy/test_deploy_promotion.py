@@ -15,7 +15,14 @@ from deploy.rollout import Deployer
 from deploy.settings import Settings
 from env_config import load
 
-from .conftest import ACCOUNT, REGION, World, create_bucket, install_moto_extensions
+from .conftest import (
+    ACCOUNT,
+    REGION,
+    World,
+    create_bucket,
+    create_rollback_alarms,
+    install_moto_extensions,
+)
 
 
 def at_moto(settings: Settings) -> Settings:
@@ -44,17 +51,7 @@ def promotion(prod, monkeypatch):
         clients.s3.put_object(
             Bucket=prod.bucket, Key=f"{prod.prefix}/champion/current/NO_CHAMPION", Body=b""
         )
-        for alarm in prod.alarm_names:
-            clients.cloudwatch.put_metric_alarm(
-                AlarmName=alarm,
-                MetricName="Invocation5XXErrors",
-                Namespace="AWS/SageMaker",
-                Statistic="Sum",
-                Period=60,
-                EvaluationPeriods=1,
-                Threshold=1.0,
-                ComparisonOperator="GreaterThanOrEqualToThreshold",
-            )
+        create_rollback_alarms(clients, prod)
         world = World(clients, prod)
         install_moto_extensions(world, monkeypatch)
         yield world
