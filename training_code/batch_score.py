@@ -1,0 +1,197 @@
+"""Batch scoring: the approved champion scores every row of the batch input.
+
+Runs as a Processing job of the batch pipeline (build_pipeline/batch.py), in the job image:
+  /opt/ml/processing/champion/   model.tar.gz and champion.json of the approved champion
+                                 (<prefix>/champion/current/), or only NO_CHAMPION
+  /opt/ml/processing/input/data/ CSV files with a header row: the schema's feature columns plus any
+                                 others (ids, timestamps), which are passed through untouched
+  /opt/ml/processing/output/     <date>/<same relative path>.csv: every input row in input order,
+                                 its columns, then `prediction` and `probability`;
+                                 <date>/_metadata.json: the model package ARN and version, the
+                                 model's sha256, and every file's row count
+The date is BATCH_DATE (YYYY-MM-DD) when set, else today's (UTC): outputs land under
+<prefix>/batch/output/<date>/. Files are read in chunks, so their size is bounded by disk only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import tarfile
+import tempfile
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+
+from contract import StepInputError, fail, opt_ml, write_json_atomically
+from dataset import load_schema
+
+CHUNK_ROWS = 100_000
+OUTPUT_COLUMNS = ("prediction", "probability")
+METADATA_FILE = "_metadata.json"
+
+
+def scoring_date(value: str | None) -> str:
+    if not value:
+        return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d")
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise StepInputError(
+            f"BATCH_DATE '{value}' is not a date: use YYYY-MM-DD (or leave it empty for today)."
+        ) from None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise StepInputError(f"BATCH_DATE '{value}' must be written YYYY-MM-DD.")
+    return value
+
+
+def load_champion(champion_dir: Path, scratch: Path) -> tuple[object, list[str], dict]:
+    """The champion's model, its feature order and its registry identity (champion.json)."""
+    archive = champion_dir / "model.tar.gz"
+    if not archive.is_file():
+        raise StepInputError(
+            f"{champion_dir}: no champion model.tar.gz (only NO_CHAMPION?). Approve a model "
+            "package first: batch scoring uses the approved champion only."
+        )
+    identity_file = champion_dir / "champion.json"
+    if not identity_file.is_file():
+        raise StepInputError(
+            f"{identity_file}: missing, so the output could not name the model package that "
+            "scored it. Approve (or re-approve) the champion: approval writes champion.json."
+        )
+    identity = json.loads(identity_file.read_text(encoding="utf-8"))
+    if not identity.get("ModelPackageArn"):
+        raise StepInputError(f"{identity_file}: no ModelPackageArn. Re-approve the champion.")
+    with tarfile.open(archive) as bundle:
+        bundle.extractall(scratch, filter="data")
+    metadata = json.loads((scratch / "model_metadata.json").read_text(encoding="utf-8"))
+    identity = {**identity, "ModelSha256": _sha256(archive)}
+    return joblib.load(scratch / "model.joblib"), list(metadata["features"]), identity
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def input_files(input_dir: Path) -> list[Path]:
+    files = sorted(p for p in input_dir.rglob("*.csv") if p.is_file()) if input_dir.is_dir() else []
+    if not files:
+        raise StepInputError(
+            f"{input_dir}: no .csv file to score. Upload CSV files with a header row to the "
+            "batch input prefix (<prefix>/batch/input/; locally: make batch ENV=local INPUT=file)."
+        )
+    return files
+
+
+def _features(path: Path, chunk: pd.DataFrame, features: list[str], first_row: int) -> np.ndarray:
+    missing = [name for name in features if name not in chunk.columns]
+    if missing:
+        raise StepInputError(
+            f"{path}: missing feature column '{missing[0]}' (missing: {len(missing)}). The header "
+            "must name every feature of training_code/schema.json; other columns pass through."
+        )
+    clash = [name for name in OUTPUT_COLUMNS if name in chunk.columns]
+    if clash:
+        raise StepInputError(
+            f"{path}: column '{clash[0]}' would be overwritten by the score. Rename it."
+        )
+    values = chunk[features].apply(pd.to_numeric, errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise StepInputError(
+            f"{path}: data row {first_row + row}, column '{features[column]}' holds "
+            f"'{chunk.iloc[row][features[column]]}', not a number. Fix or remove that row."
+        )
+    return values.to_numpy(dtype=np.float64)
+
+
+def score_file(model, features: list[str], source: Path, target: Path) -> int:
+    """Score one CSV chunk by chunk into target (written whole, then renamed); returns rows."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    rows = 0
+    with partial.open("w", encoding="utf-8", newline="") as out:
+        reader = pd.read_csv(source, chunksize=CHUNK_ROWS, dtype=str, keep_default_na=False)
+        for chunk in reader:
+            probabilities = model.predict_proba(_features(source, chunk, features, rows + 1))[:, 1]
+            chunk["prediction"] = (probabilities >= 0.5).astype(int)
+            chunk["probability"] = np.round(probabilities, 6)
+            chunk.to_csv(out, header=rows == 0, index=False)
+            rows += len(chunk)
+    if rows == 0:
+        partial.unlink()
+        raise StepInputError(f"{source}: a header but no data rows. Remove the file or add rows.")
+    os.replace(partial, target)
+    return rows
+
+
+def score(champion_dir: Path, input_dir: Path, output_dir: Path, date: str) -> dict:
+    """Score every input file; returns the metadata written next to the outputs."""
+    schema_features = list(load_schema().features)
+    files = input_files(input_dir)
+    with tempfile.TemporaryDirectory() as scratch:
+        model, features, identity = load_champion(champion_dir, Path(scratch))
+        if sorted(features) != sorted(schema_features):
+            raise StepInputError(
+                f"{champion_dir}: the champion was trained on other features than "
+                "training_code/schema.json names. Retrain, or score with the matching code."
+            )
+        results = []
+        for source in files:
+            relative = source.relative_to(input_dir)
+            rows = score_file(model, features, source, output_dir / date / relative)
+            results.append(
+                {"input": relative.as_posix(), "output": relative.as_posix(), "rows": rows}
+            )
+    metadata = {
+        "model_package_arn": identity["ModelPackageArn"],
+        "model_package_version": identity.get("ModelPackageVersion"),
+        "model_sha256": identity["ModelSha256"],
+        "date": date,
+        "scored_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files": results,
+        "rows": sum(item["rows"] for item in results),
+        "columns_added": list(OUTPUT_COLUMNS),
+    }
+    write_json_atomically(output_dir / date / METADATA_FILE, metadata)
+    return metadata
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    processing = opt_ml("processing")
+    parser.add_argument("--champion-dir", type=Path, default=processing / "champion")
+    parser.add_argument("--input-dir", type=Path, default=processing / "input" / "data")
+    parser.add_argument("--output-dir", type=Path, default=processing / "output")
+    parser.add_argument("--date", default=os.environ.get("BATCH_DATE", ""))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        metadata = score(
+            args.champion_dir, args.input_dir, args.output_dir, scoring_date(args.date)
+        )
+    except StepInputError as error:
+        fail(str(error), failure_file=opt_ml("output", "message"))
+    print(
+        f"scored rows={metadata['rows']} files={len(metadata['files'])} "
+        f"model={metadata['model_package_arn']} date={metadata['date']}",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    main()
