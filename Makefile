@@ -38,11 +38,14 @@ $(STAMP): requirements/dev.lock training_code/requirements.txt package.json
 data: $(STAMP) ## Write the offline sample dataset to data/raw/ (scikit-learn's breast cancer set)
 	$(PY) scripts/make_sample_data.py --out data/raw/breast_cancer.csv
 
-definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json (offline, deterministic)
-	$(PY) -m build_pipeline --env $(ENV) --out $(DEFINITION) \
-	  $(if $(IMAGE_TAG),--image-tag $(IMAGE_TAG)) \
+DEFINITION_IMAGE_ARGS = $(if $(IMAGE_TAG),--image-tag $(IMAGE_TAG)) \
 	  $(if $(JOB_IMAGE_DIGEST),--job-image-digest $(JOB_IMAGE_DIGEST)) \
 	  $(if $(INFERENCE_IMAGE_DIGEST),--inference-image-digest $(INFERENCE_IMAGE_DIGEST))
+
+definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json and batch-definition.json (offline, deterministic)
+	$(PY) -m build_pipeline --env $(ENV) --out $(DEFINITION) $(DEFINITION_IMAGE_ARGS)
+	$(PY) -m build_pipeline --env $(ENV) --kind batch --out $(BUILD)/batch-definition.json \
+	  $(DEFINITION_IMAGE_ARGS)
 
 test: $(STAMP) ## Run every test: Python, Terraform, workflows (what CI runs)
 	$(MAKE) test-python

@@ -1,6 +1,7 @@
 """The pipeline, written with the SageMaker Python SDK v3: the only module that imports `sagemaker`.
 
-Preprocess -> Train -> Evaluate -> QualityGate -> RegisterModel | RejectModel. Every value that
+Preprocess -> Train -> Evaluate -> QualityGate -> RegisterModel | RejectModel, and Preprocess ->
+Baseline (the data-quality baseline RegisterModel registers, build_pipeline/baseline.py). Every value that
 differs between environments comes from environments/<env>.yaml; runtime knobs are pipeline
 Parameters whose defaults are that file's values.
 """
@@ -320,11 +321,13 @@ ACCURACY_PATH = "binary_classification_metrics.accuracy.value"
 ACCURACY_DROP_PATH = "champion_comparison.accuracy_drop"
 
 
-def register_step(ctx: Context, preprocess: Any, train: Any, evaluate: Any) -> Any:
+def register_step(ctx: Context, preprocess: Any, train: Any, evaluate: Any, baseline: Any) -> Any:
     from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
     from sagemaker.core.workflow import Join
     from sagemaker.mlops.workflow.model_step import ModelStep
     from sagemaker.serve.model_builder import ModelBuilder
+
+    from build_pipeline.baseline import data_quality_sources, drift_check_baselines
 
     evaluation_uri = Join(
         on="/",
@@ -347,8 +350,10 @@ def register_step(ctx: Context, preprocess: Any, train: Any, evaluate: Any) -> A
         inference_instances=[endpoint["instance_type"]],
         transform_instances=[ctx.config.get("pipeline.processing_instance_type")],
         model_metrics=ModelMetrics(
-            model_statistics=MetricsSource(content_type="application/json", s3_uri=evaluation_uri)
+            model_statistics=MetricsSource(content_type="application/json", s3_uri=evaluation_uri),
+            **data_quality_sources(baseline),
         ),
+        drift_check_baselines=drift_check_baselines(baseline),
         approval_status=ctx.params["ModelApprovalStatus"],
         description=f"{ctx.config.get('project')} {ctx.config.name} model, git {ctx.git_sha[:12]}",
         customer_metadata_properties=lineage(ctx, preprocess),
@@ -429,6 +434,7 @@ def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
     from sagemaker.core.workflow.pipeline_context import PipelineSession
     from sagemaker.mlops.workflow.pipeline import Pipeline
 
+    from build_pipeline.baseline import baseline_step
     from build_pipeline.offline import SDK_CONFIG
 
     session = PipelineSession(
@@ -443,12 +449,13 @@ def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
     tuning = bool(config.get("pipeline.tuning.enabled"))
     train = tune_step(ctx, preprocess) if tuning else train_step(ctx, preprocess)
     evaluate = evaluate_step(ctx, preprocess, train, report)
-    register = register_step(ctx, preprocess, train, evaluate)
+    baseline = baseline_step(ctx, preprocess)
+    register = register_step(ctx, preprocess, train, evaluate, baseline)
     gate = gate_step(ctx, evaluate, report, register, reject_step(ctx, evaluate, report))
     pipeline = Pipeline(
         name=config.get("resources.pipeline_name"),
         parameters=list(params.values()),
-        steps=[preprocess, train, evaluate, gate],
+        steps=[preprocess, train, evaluate, baseline, gate],
         sagemaker_session=session,
     )
     definition = json.loads(pipeline.definition())

@@ -17,6 +17,7 @@ from typing import Any
 
 from build_pipeline import code_bundle
 from env_config import REPO_ROOT, EnvConfig, load
+from local_runner import champion as champion_files
 from local_runner import endpoint, fsutil, objectstore, paths
 from local_runner.executor import (
     EXIT_FAIL_STEP,
@@ -383,6 +384,9 @@ def describe_versions(local: Local) -> str:
                 f"{str(data.get('sha256', '?'))[:12]}, model sha256 "
                 f"{record['ModelDataSha256'][:12]}"
             )
+            baseline = champion_files.baseline_uris(record)
+            if baseline:
+                lines.append(f"        data-quality baseline {baseline['statistics']}")
     return "\n".join(lines)
 
 

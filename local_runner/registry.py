@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from local_runner import champion as champion_files
 from local_runner import fsutil, objectstore, paths
 
 APPROVED, PENDING, REJECTED = "Approved", "PendingManualApproval", "Rejected"
@@ -209,6 +210,7 @@ class Registry:
         if record is None:
             objectstore.put_bytes(marker_uri, b"")
             objectstore.delete(model_uri)
+            champion_files.clear(self.champion_uri)
             return
         source = objectstore.path_for(record["ModelDataUrl"])
         if sha256_of(source) != record["ModelDataSha256"]:
@@ -217,6 +219,7 @@ class Registry:
                 "matches the SHA-256 recorded at registration; refusing to publish it."
             )
         objectstore.put_file(source, model_uri)
+        champion_files.publish(self.champion_uri, record)  # its ARN and baseline beside the model
         objectstore.delete(marker_uri)
 
     def ensure_champion_marker(self) -> None:
