@@ -119,7 +119,7 @@ def describe_output(local: lifecycle.Local) -> str:
     ]
     if not found:
         return "No _metadata.json under batch/output/: the Score step wrote nothing."
-    key, file = max(found, key=lambda item: item[1].stat().st_mtime)
+    _key, file = max(found, key=lambda item: item[1].stat().st_mtime)
     metadata = json.loads(file.read_text(encoding="utf-8"))
     return (
         f"Scored {metadata['rows']} row(s) in {len(metadata['files'])} file(s) with "

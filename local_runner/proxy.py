@@ -21,6 +21,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from local_runner import capture
+
 QUICKACK = getattr(socket, "TCP_QUICKACK", None)  # Linux
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
 
@@ -98,6 +100,15 @@ def make_handler(backends: Backends):
                 ):
                     conn.close()
                     local.connections.pop(port, None)
+                capture.observe(
+                    self.command,
+                    self.path,
+                    body,
+                    self.headers.get("Content-Type", ""),
+                    response.status,
+                    payload,
+                    response.getheader("Content-Type", ""),
+                )
                 self._reply(
                     response.status,
                     payload,
