@@ -41,8 +41,17 @@ def ensure_definition(path: Path = DEFINITION, out=print) -> Path:
             return path
     out("Generating the batch definition: python -m build_pipeline --env local --kind batch")
     completed = subprocess.run(
-        [sys.executable, "-m", "build_pipeline", "--env", "local", "--kind", "batch",
-         "--out", str(path)],
+        [
+            sys.executable,
+            "-m",
+            "build_pipeline",
+            "--env",
+            "local",
+            "--kind",
+            "batch",
+            "--out",
+            str(path),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -132,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m local_runner.batch", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--input", type=Path, help="a CSV file or a folder of CSV files")
-    parser.add_argument("--date", default="", help="YYYY-MM-DD of the output folder (default today)")
+    parser.add_argument(
+        "--date", default="", help="YYYY-MM-DD of the output folder (default today)"
+    )
     parser.add_argument("--no-cache", action="store_true", help="score again even if cached")
     args = parser.parse_args(argv)
     try:

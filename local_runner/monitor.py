@@ -113,9 +113,7 @@ def render(report: dict[str, Any], version: int, reports: str) -> str:
                 f"{violation['constraint_check_type']}: {violation['description']}"
             )
     drifted = sorted({v["feature"] or v["feature_name"] for v in report["violations"]})
-    verdict = (
-        f"violation ({len(drifted)} feature(s): {', '.join(drifted)})" if drifted else "pass"
-    )
+    verdict = f"violation ({len(drifted)} feature(s): {', '.join(drifted)})" if drifted else "pass"
     lines.append(f"Verdict: {verdict}. Reports: {reports}")
     return "\n".join(lines)
 

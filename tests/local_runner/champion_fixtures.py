@@ -11,11 +11,11 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import data_quality
 import joblib
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 
+import data_quality
 from env_config import REPO_ROOT, load
 from local_runner import objectstore
 from local_runner.registry import APPROVED, Registry

@@ -5,6 +5,7 @@ is a violation for exactly those features, an unshifted one passes; --retrain ru
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 from champion_fixtures import SERVE_SCRIPT, make_champion
@@ -34,7 +35,9 @@ def serving(champion, monkeypatch):
 def send(port: int, frame, rows_per_request: int = 10) -> None:
     for start in range(0, len(frame), rows_per_request):
         body = frame.iloc[start : start + rows_per_request].to_csv(header=False, index=False)
-        status, payload, _ = endpoint.request(port, "POST", "/invocations", body.encode(), "text/csv")
+        status, payload, _ = endpoint.request(
+            port, "POST", "/invocations", body.encode(), "text/csv"
+        )
         assert status == 200, payload
 
 
@@ -101,12 +104,9 @@ def test_retrain_on_violation_runs_the_training_pipeline(serving, champion, monk
     send(serving, traffic)
     runs = []
 
-    class Result:
-        registered = [{"group": "g", "version": 2, "status": "PendingManualApproval"}]
-
     def run(local, overrides, **kwargs):
         runs.append(overrides)
-        return Result()
+        return SimpleNamespace(registered=[{"group": "g", "version": 2, "status": "Pending"}])
 
     monkeypatch.setattr(lifecycle, "run", run)
     assert monitor.main(["--retrain"]) == monitor.EXIT_PASS
