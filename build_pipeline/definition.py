@@ -455,7 +455,7 @@ def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
     pipeline = Pipeline(
         name=config.get("resources.pipeline_name"),
         parameters=list(params.values()),
-        steps=[preprocess, train, evaluate, baseline, gate],
+        steps=[preprocess, train, evaluate, gate, baseline],
         sagemaker_session=session,
     )
     definition = json.loads(pipeline.definition())

@@ -19,6 +19,9 @@ locals {
   }
 
   definition_file  = coalesce(var.pipeline_definition_file, "${path.module}/../build/${var.environment}/pipeline-definition.json")
+  batch_definition = coalesce(var.batch_definition_file, "${path.module}/../build/${var.environment}/batch-definition.json")
+  # Feature order of the model's input (what the endpoint captures): names the drift alarms.
+  features         = jsondecode(file("${path.module}/../training_code/schema.json")).features
   deployments_file = coalesce(var.deployments_file, "${path.module}/../deployments/${var.environment}.json")
   lambda_zip_file  = coalesce(var.lambda_zip_file, "${path.module}/../build/lambda/deploy.zip")
   token_secret     = coalesce(var.github_token_secret_name, "${local.project}/${var.environment}/github-dispatch-token")
@@ -225,4 +228,61 @@ module "endpoint" {
   subnet_ids               = local.network.subnet_ids
   security_group_ids       = local.network.security_group_ids
   alarm_topic_arn          = module.alerts.topic_arn
+}
+
+module "batch" {
+  source = "./modules/batch"
+
+  name                       = local.name
+  environment                = var.environment
+  account_id                 = local.account_id
+  pipeline_name              = "${local.res.pipeline_name}-batch"
+  definition_file            = local.batch_definition
+  execution_role_arn         = module.iam.execution_role_arn
+  execution_role_name        = local.res.execution_role_name
+  processing_instance_type   = local.cfg.pipeline.processing_instance_type
+  network_isolation          = local.network.enable_network_isolation
+  inter_container_encryption = local.network.encrypt_inter_container_traffic
+  schedule_expression        = local.cfg.batch.schedule
+  bucket                     = module.storage.bucket
+  prefix                     = local.res.prefix
+  kms_key_arn                = module.storage.kms_key_arn
+  permissions_boundary_arn = (
+    var.permissions_boundary_name == null ? null : "arn:aws:iam::${local.account_id}:policy/${var.permissions_boundary_name}"
+  )
+
+  depends_on = [module.iam]
+}
+
+module "monitoring" {
+  source = "./modules/monitoring"
+
+  name       = local.name
+  region     = local.region
+  account_id = local.account_id
+  # Model Monitor needs a live endpoint that captures data: Terraform manages one once
+  # deployments/<env>.json names an approved package.
+  enabled                    = local.endpoint_enabled && local.model_package_arn != "" && local.cfg.endpoint.data_capture.enabled
+  endpoint_name              = local.res.endpoint_name
+  schedule_expression        = local.cfg.monitoring.schedule
+  features                   = local.features
+  bucket                     = module.storage.bucket
+  bucket_arn                 = module.storage.bucket_arn
+  prefix                     = local.res.prefix
+  kms_key_arn                = module.storage.kms_key_arn
+  instance_type              = local.cfg.pipeline.processing_instance_type
+  network_isolation          = local.network.enable_network_isolation
+  inter_container_encryption = local.network.encrypt_inter_container_traffic
+  subnet_ids                 = local.network.subnet_ids
+  security_group_ids         = local.network.security_group_ids
+  training_pipeline_arn      = module.pipeline.arn
+  training_input_data_uri    = local.cfg.pipeline.input_data_uri
+  retrain_on_drift           = local.cfg.monitoring.retrain_on_drift
+  events_role_arn            = module.iam.events_role_arn
+  alerts_topic_arn           = module.alerts.topic_arn
+  permissions_boundary_arn = (
+    var.permissions_boundary_name == null ? null : "arn:aws:iam::${local.account_id}:policy/${var.permissions_boundary_name}"
+  )
+
+  depends_on = [module.endpoint]
 }

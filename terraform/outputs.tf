@@ -139,5 +139,25 @@ output "schedule_expression" {
 
 output "iam_policy_documents" {
   description = "Every IAM identity and trust policy of the environment (reviewed by terraform test)."
-  value       = module.iam.policy_documents
+  value       = merge(module.iam.policy_documents, module.batch.policy_documents, module.monitoring.policy_documents)
+}
+
+output "batch_pipeline_name" {
+  description = "Batch-scoring pipeline (scores <prefix>/batch/input/ into batch/output/<date>/)."
+  value       = module.batch.pipeline_name
+}
+
+output "batch_schedule_expression" {
+  description = "Batch-scoring schedule (null when none)."
+  value       = module.batch.schedule_expression
+}
+
+output "monitoring_schedule_name" {
+  description = "Model Monitor data-quality schedule of the endpoint (null when off)."
+  value       = try(module.monitoring.schedule.name, null)
+}
+
+output "drift_alarm_name" {
+  description = "Composite data-drift alarm; ALARM starts retraining and alerts (null when off)."
+  value       = try(module.monitoring.drift_alarm.name, null)
 }

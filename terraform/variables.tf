@@ -18,6 +18,12 @@ variable "pipeline_definition_file" {
   default     = null
 }
 
+variable "batch_definition_file" {
+  description = "Generated batch-scoring definition. Default: build/<environment>/batch-definition.json (from `make definition ENV=<env>`)."
+  type        = string
+  default     = null
+}
+
 variable "deployments_file" {
   description = "Rollout record written by the deploy workflow. Default: deployments/<environment>.json (key model_package_arn)."
   type        = string

@@ -7,6 +7,7 @@ mock_provider "aws" {
 variables {
   environment              = "prod"
   pipeline_definition_file = "tests/fixtures/prod/pipeline-definition.json"
+  batch_definition_file    = "tests/fixtures/prod/batch-definition.json"
   deployments_file         = "tests/fixtures/prod/deployment.json"
 }
 

@@ -7,6 +7,7 @@ mock_provider "aws" {
 variables {
   environment              = "staging"
   pipeline_definition_file = "tests/fixtures/staging/pipeline-definition.json"
+  batch_definition_file    = "tests/fixtures/staging/batch-definition.json"
   deployments_file         = "tests/fixtures/none.json"
 }
 

@@ -8,6 +8,7 @@ mock_provider "aws" {
 variables {
   environment              = "dev"
   pipeline_definition_file = "tests/fixtures/dev/pipeline-definition.json"
+  batch_definition_file    = "tests/fixtures/dev/batch-definition.json"
   deployments_file         = "tests/fixtures/none.json"
 }
 

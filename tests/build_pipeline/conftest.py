@@ -16,3 +16,12 @@ def definitions() -> dict[str, dict]:
         env: json.loads(generate(env, git_sha=FIXED_SHA))
         for env in ("local", "dev", "staging", "prod")
     }
+
+
+@pytest.fixture(scope="session")
+def batch_definitions() -> dict[str, dict]:
+    """Each environment's batch-scoring definition (python -m build_pipeline --kind batch)."""
+    return {
+        env: json.loads(generate(env, git_sha=FIXED_SHA, kind="batch"))
+        for env in ("local", "dev", "staging", "prod")
+    }

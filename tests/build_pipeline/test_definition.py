@@ -34,7 +34,7 @@ def test_steps_types_and_order(definitions, env):
     definition = definitions[env]
     assert [(s["Name"], s["Type"]) for s in definition["Steps"]] == [
         ("Preprocess", "Processing"), ("Train", "Training"), ("Evaluate", "Processing"),
-        ("QualityGate", "Condition"),
+        ("QualityGate", "Condition"), ("Baseline", "Processing"),
     ]
     gate = definition["Steps"][3]["Arguments"]
     assert [(s["Name"], s["Type"]) for s in gate["IfSteps"]] == [("RegisterModel", "RegisterModel")]
@@ -228,7 +228,7 @@ def test_tuning_flag_replaces_train_with_a_tuning_job_whose_best_model_is_evalua
     path = tmp_path / "staging.yaml"
     path.write_text(path.read_text().replace("    enabled: false\n    max_jobs", "    enabled: true\n    max_jobs", 1))
     definition = json.loads(generate("staging", git_sha="abc", environments_dir=tmp_path))
-    assert [s["Name"] for s in definition["Steps"]] == ["Preprocess", "Tune", "Evaluate", "QualityGate"]
+    assert [s["Name"] for s in definition["Steps"]] == ["Preprocess", "Tune", "Evaluate", "QualityGate", "Baseline"]
     tune = definition["Steps"][1]
     assert tune["Type"] == "Tuning" and tune["CacheConfig"]["Enabled"] is True
     config = tune["Arguments"]["HyperParameterTuningJobConfig"]

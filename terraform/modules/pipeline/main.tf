@@ -77,6 +77,12 @@ variable "use_spot" {
   type        = bool
 }
 
+variable "description" {
+  description = "What the pipeline does (shown in the SageMaker console)."
+  type        = string
+  default     = "Preprocess -> Train -> Evaluate -> QualityGate -> RegisterModel | RejectModel"
+}
+
 variable "tags" {
   description = "Tags for every resource."
   type        = map(string)
@@ -106,7 +112,7 @@ locals {
 resource "aws_sagemaker_pipeline" "this" {
   pipeline_name         = var.name
   pipeline_display_name = var.name
-  pipeline_description  = "Preprocess -> Train -> Evaluate -> QualityGate -> RegisterModel | RejectModel (${var.environment})"
+  pipeline_description  = "${var.description} (${var.environment})"
   role_arn              = var.role_arn
   pipeline_definition   = local.definition
 
@@ -114,11 +120,9 @@ resource "aws_sagemaker_pipeline" "this" {
     max_parallel_execution_steps = var.max_parallel_steps
   }
 
-  tags = merge(var.tags, {
-    AccuracyThreshold  = tostring(var.accuracy_threshold)
-    ProcessingInstance = var.instance_types["processing"]
-    TrainingInstance   = var.instance_types["training"]
-  })
+  # AccuracyThreshold, ProcessingInstance and (for the training pipeline) TrainingInstance.
+  tags = merge(var.tags, { AccuracyThreshold = tostring(var.accuracy_threshold) },
+  { for kind, type in var.instance_types : "${title(kind)}Instance" => type })
 
   lifecycle {
     precondition {
