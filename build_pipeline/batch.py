@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from build_pipeline import code_bundle
+import code_bundle
 from build_pipeline.images import Images
 from env_config import EnvConfig
 

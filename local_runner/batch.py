@@ -35,7 +35,7 @@ def ensure_definition(path: Path = DEFINITION, out=print) -> Path:
         for source in (REPO_ROOT / folder).rglob("*.py"):
             newest = max(newest, source.stat().st_mtime)
     if path.is_file() and path.stat().st_mtime >= newest:
-        from build_pipeline import code_bundle
+        import code_bundle
 
         if f"/code/{code_bundle.digest()}/" in path.read_text(encoding="utf-8"):
             return path

@@ -14,8 +14,10 @@ DAG_STATUS_ARGS = $(if $(STATUS),$(if $(filter 1 true yes,$(STATUS)),--local-run
 init: $(STAMP) ## Make a fork yours: rename project, account, region, GitHub repo everywhere [PROJECT= AWS_REGION= AWS_ACCOUNT_ID= GITHUB_REPO=; asks if missing]
 	@$(PY) -m fork init $(INIT_ARGS)
 
-dag: definition ## Draw ENV's pipeline: Mermaid on stdout, build/<env>/pipeline-dag.{mmd,svg} [STATUS=1: colour by the latest local run; STATUS=<json>]
-	@$(PY) -m pipeline_graph $(DEFINITION) --print --mermaid $(BUILD)/pipeline-dag.mmd --svg $(BUILD)/pipeline-dag.svg $(DAG_STATUS_ARGS)
+DAG_NAME = $(if $(filter batch,$(KIND)),batch,pipeline)
+
+dag: definition ## Draw ENV's pipeline: Mermaid on stdout, build/<env>/pipeline-dag.{mmd,svg} [KIND=batch: the batch pipeline; STATUS=1: colour by the latest local run; STATUS=<json>]
+	@$(PY) -m pipeline_graph $(BUILD)/$(DAG_NAME)-definition.json --print --mermaid $(BUILD)/$(DAG_NAME)-dag.mmd --svg $(BUILD)/$(DAG_NAME)-dag.svg $(DAG_STATUS_ARGS)
 
 docs-images: $(STAMP) ## Redraw docs/images/*.svg: the architecture and dev's pipeline DAG (deterministic)
 	$(MAKE) definition ENV=dev

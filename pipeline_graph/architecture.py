@@ -93,4 +93,34 @@ def local() -> Diagram:
     return Diagram("make deploy ENV=local: the same definition on this machine", nodes, edges)
 
 
-DIAGRAMS = {"gitops-flow": gitops_flow, "environment": environment, "local": local}
+def monitoring() -> Diagram:
+    """After deployment: batch scoring by the champion, and the drift loop back to training."""
+    nodes = [
+        _node("capture", "data capture", "datacapture/<endpoint>/", AWS, "store"),
+        _node("monitor", "Model Monitor", "hourly, champion baseline", AWS),
+        _node("alarm", "drift alarm", "any feature over 0.1", GATE, "diamond"),
+        _node("events", "EventBridge", "alarm state ALARM", AWS),
+        _node("retrain", "training pipeline", "latest raw/ data", AWS),
+        _node("sns", "SNS alert", "runbook link", AWS),
+        _node("input", "S3 batch/input/", "schedule or new file", AWS, "store"),
+        _node("batch", "batch pipeline", "Score by the champion", AWS),
+        _node("output", "batch/output/<date>/", "rows + package ARN", AWS, "store"),
+    ]
+    edges = [
+        DEdge("capture", "monitor"),
+        DEdge("monitor", "alarm", "drift metrics"),
+        DEdge("alarm", "events", "ALARM"),
+        DEdge("events", "retrain", "start"),
+        DEdge("events", "sns"),
+        DEdge("input", "batch", "start"),
+        DEdge("batch", "output"),
+    ]
+    return Diagram("Batch scoring and drift-triggered retraining (terraform/)", nodes, edges)
+
+
+DIAGRAMS = {
+    "gitops-flow": gitops_flow,
+    "environment": environment,
+    "local": local,
+    "monitoring": monitoring,
+}

@@ -16,6 +16,7 @@ The date is BATCH_DATE (YYYY-MM-DD) when set, else today's (UTC): outputs land u
 from __future__ import annotations
 
 import argparse
+import csv
 import datetime as dt
 import hashlib
 import json
@@ -23,11 +24,13 @@ import os
 import re
 import tarfile
 import tempfile
+from itertools import islice
 from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
+from pandas.api.types import is_numeric_dtype
 
 from contract import StepInputError, fail, opt_ml, write_json_atomically
 from dataset import load_schema
@@ -94,40 +97,99 @@ def input_files(input_dir: Path) -> list[Path]:
 
 
 def _features(path: Path, chunk: pd.DataFrame, features: list[str], first_row: int) -> np.ndarray:
-    missing = [name for name in features if name not in chunk.columns]
+    values = chunk[features]
+    if all(is_numeric_dtype(values[name]) for name in features) and not values.isna().any().any():
+        return values.to_numpy(dtype=np.float64)
+    converted = values.apply(pd.to_numeric, errors="coerce")
+    bad = converted.isna().to_numpy()
+    if not bad.any():
+        return converted.to_numpy(dtype=np.float64)
+    row, column = (int(i) for i in np.argwhere(bad)[0])
+    raise StepInputError(
+        f"{path}: data row {first_row + row}, column '{features[column]}' holds "
+        f"'{values.iloc[row][features[column]]}', not a number. Fix or remove that row."
+    )
+
+
+def check_header(path: Path, features: list[str]) -> list[str]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        header = next(csv.reader(handle), [])
+    missing = [name for name in features if name not in header]
     if missing:
         raise StepInputError(
             f"{path}: missing feature column '{missing[0]}' (missing: {len(missing)}). The header "
             "must name every feature of training_code/schema.json; other columns pass through."
         )
-    clash = [name for name in OUTPUT_COLUMNS if name in chunk.columns]
+    clash = [name for name in OUTPUT_COLUMNS if name in header]
     if clash:
         raise StepInputError(
             f"{path}: column '{clash[0]}' would be overwritten by the score. Rename it."
         )
-    values = chunk[features].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna().to_numpy()
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
-        raise StepInputError(
-            f"{path}: data row {first_row + row}, column '{features[column]}' holds "
-            f"'{chunk.iloc[row][features[column]]}', not a number. Fix or remove that row."
-        )
-    return values.to_numpy(dtype=np.float64)
+    return header
+
+
+def _has_quotes(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return any(b'"' in block for block in iter(lambda: handle.read(1 << 20), b""))
+
+
+def _data_lines(handle):
+    """The file's data lines as written (blank lines skipped, as the CSV parser skips them)."""
+    for line in handle:
+        text = line.rstrip("\r\n")
+        if text.strip():
+            yield text
 
 
 def score_file(model, features: list[str], source: Path, target: Path) -> int:
-    """Score one CSV chunk by chunk into target (written whole, then renamed); returns rows."""
+    """Score one CSV chunk by chunk into target (written whole, then renamed); returns rows.
+
+    Every input line is copied as written and the two scores appended, so ids and other columns
+    keep their exact text; only the feature columns are parsed (the C parser, in chunks). A file
+    with quoted fields (which may hold commas or line breaks) goes through the CSV writer instead.
+    """
+    check_header(source, features)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
+    verbatim = not _has_quotes(source)
     rows = 0
-    with partial.open("w", encoding="utf-8", newline="") as out:
-        reader = pd.read_csv(source, chunksize=CHUNK_ROWS, dtype=str, keep_default_na=False)
+    with (
+        source.open(encoding="utf-8", newline="") as raw,
+        partial.open("w", encoding="utf-8", newline="") as out,
+    ):
+        header = raw.readline().rstrip("\r\n")
+        lines = _data_lines(raw)
+        reader = pd.read_csv(
+            source,
+            chunksize=CHUNK_ROWS,
+            usecols=features if verbatim else None,
+            dtype=None if verbatim else str,
+            keep_default_na=False,  # an empty feature is an error that names its row
+        )
+        if verbatim:
+            out.write(f"{header},{','.join(OUTPUT_COLUMNS)}\n")
         for chunk in reader:
-            probabilities = model.predict_proba(_features(source, chunk, features, rows + 1))[:, 1]
-            chunk["prediction"] = (probabilities >= 0.5).astype(int)
-            chunk["probability"] = np.round(probabilities, 6)
-            chunk.to_csv(out, header=rows == 0, index=False)
+            if not verbatim:
+                chunk = chunk.fillna("")
+            matrix = _features(source, chunk, features, rows + 1)
+            probabilities = model.predict_proba(matrix)[:, 1]
+            if verbatim:
+                written = list(islice(lines, len(chunk)))
+                if len(written) != len(chunk):
+                    raise StepInputError(
+                        f"{source}: the CSV parser and the line count disagree after row {rows}. "
+                        "Quote fields that hold line breaks, or remove stray characters."
+                    )
+                out.write(
+                    "".join(
+                        f"{line},{int(p >= 0.5)},{p:.6f}\n"
+                        for line, p in zip(written, probabilities.tolist(), strict=True)
+                    )
+                )
+            else:
+                chunk["prediction"] = (probabilities >= 0.5).astype(int)
+                chunk["probability"] = np.round(probabilities, 6)
+                chunk.to_csv(out, header=rows == 0, index=False)
             rows += len(chunk)
     if rows == 0:
         partial.unlink()

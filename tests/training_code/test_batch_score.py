@@ -103,3 +103,25 @@ def test_a_bad_date_is_refused(run_script, opt_ml, champion, sample_frame):
     write_input(opt_ml, batch_frame(sample_frame, 5))
     result = score(run_script, opt_ml, "--date", "29/11/2026")
     assert result.returncode == 2 and "use YYYY-MM-DD" in result.stderr
+
+
+def test_quoted_fields_and_exact_id_text_survive(run_script, opt_ml, champion, sample_frame):
+    frame = batch_frame(sample_frame, 4)
+    frame["customer_id"] = ["007", "a,b", "x", "1e5"]  # leading zeros, a comma, a number-like id
+    write_input(opt_ml, frame)
+    result = score(run_script, opt_ml, "--date", "2026-11-29")
+    assert result.returncode == 0, result.stderr
+    scored = pd.read_csv(
+        opt_ml / "processing" / "output" / "2026-11-29" / "part-1.csv", dtype={"customer_id": str}
+    )
+    assert list(scored["customer_id"]) == ["007", "a,b", "x", "1e5"]
+    assert len(scored) == 4 and set(scored["prediction"]) <= {0, 1}
+
+
+def test_ids_keep_their_exact_text_without_quotes(run_script, opt_ml, champion, sample_frame):
+    frame = batch_frame(sample_frame, 3)
+    frame["customer_id"] = ["007", "1.50", "  x"]
+    write_input(opt_ml, frame)
+    assert score(run_script, opt_ml, "--date", "2026-11-29").returncode == 0
+    text = (opt_ml / "processing" / "output" / "2026-11-29" / "part-1.csv").read_text()
+    assert [line.split(",")[0] for line in text.splitlines()[1:]] == ["007", "1.50", "  x"]
