@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from deploy import builders, registry, smoke
+from deploy import champion as champion_files
 from deploy.aws import Clients, error_code, is_not_found
 from deploy.errors import DeployError, SmokeTestError
 from deploy.lock import deploy_lock
@@ -134,8 +135,9 @@ class Deployer:
         }
 
     # -- champion ---------------------------------------------------------------------------------
-    def promote_champion(self, model_data_url: str) -> str:
-        """Copy the model to <prefix>/champion/current/model.tar.gz, drop the NO_CHAMPION marker."""
+    def promote_champion(self, model_data_url: str, package_arn: str = "") -> str:
+        """Copy the model to <prefix>/champion/current/model.tar.gz, drop the NO_CHAMPION marker;
+        with the package's ARN, also its identity and data-quality baseline (deploy/champion.py)."""
         source_bucket, source_key = builders.split_s3_uri(model_data_url)
         target_key = builders.champion_key(self.settings)
         self.clients.s3.copy_object(
@@ -143,6 +145,11 @@ class Deployer:
             Key=target_key,
             CopySource={"Bucket": source_bucket, "Key": source_key},
         )
+        if package_arn:
+            description = self.clients.sagemaker.describe_model_package(
+                ModelPackageName=package_arn
+            )
+            champion_files.publish(self.clients.s3, self.settings, description)
         self.clients.s3.delete_object(
             Bucket=self.settings.bucket, Key=builders.no_champion_key(self.settings)
         )
@@ -314,7 +321,7 @@ class Deployer:
             state = self.read_state()
             if (state.get("current") or {}).get("model_package_arn") == package.arn:
                 return outcome("noop", f"Nothing to do: {package.arn} is already the champion.")
-            champion = self.promote_champion(package.model_data_url)
+            champion = self.promote_champion(package.model_data_url, package.arn)
             entry = self._entry(
                 package.arn, "", package.model_data_url, package.git_sha, package.version
             )
@@ -370,7 +377,7 @@ class Deployer:
                     raise SmokeTestError(f"{result.summary()}. {undone}")
         else:
             action = "started" if action == "updated" else action
-        champion = self.promote_champion(package.model_data_url)
+        champion = self.promote_champion(package.model_data_url, package.arn)
         self.out(f"Champion: {champion}.")
         state = self.read_state()
         previous = state.get("current")
@@ -487,7 +494,10 @@ class Deployer:
                 self.out(f"Rolling back {settings.endpoint_name} to {config_name}.")
                 self.wait_for(config_name)
             if target.get("model_data_url"):
-                self.out(f"Champion: {self.promote_champion(target['model_data_url'])}.")
+                promoted = self.promote_champion(
+                    target["model_data_url"], target.get("model_package_arn", "")
+                )
+                self.out(f"Champion: {promoted}.")
             restored = dict(target, endpoint_config_name=config_name)
             restored["deployed_at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
             created = _created(state)
@@ -510,7 +520,10 @@ class Deployer:
     def _rollback_champion(self, state: dict, target: dict) -> Outcome:
         """endpoint.enabled is false: a rollback restores the previous champion only."""
         if target.get("model_data_url"):
-            self.out(f"Champion: {self.promote_champion(target['model_data_url'])}.")
+            promoted = self.promote_champion(
+                target["model_data_url"], target.get("model_package_arn", "")
+            )
+            self.out(f"Champion: {promoted}.")
         restored = dict(target, deployed_at=self.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
         self.write_state(
             {"current": restored, "previous": state.get("current"), "created": _created(state)}

@@ -24,6 +24,7 @@ import os
 import re
 import tarfile
 import tempfile
+import time
 from itertools import islice
 from pathlib import Path
 
@@ -242,6 +243,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    started = time.perf_counter()
     try:
         metadata = score(
             args.champion_dir, args.input_dir, args.output_dir, scoring_date(args.date)
@@ -250,7 +252,8 @@ def main(argv: list[str] | None = None) -> None:
         fail(str(error), failure_file=opt_ml("output", "message"))
     print(
         f"scored rows={metadata['rows']} files={len(metadata['files'])} "
-        f"model={metadata['model_package_arn']} date={metadata['date']}",
+        f"model={metadata['model_package_arn']} date={metadata['date']} "
+        f"seconds={time.perf_counter() - started:.3f}",
         flush=True,
     )
 

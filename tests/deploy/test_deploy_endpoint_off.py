@@ -84,3 +84,46 @@ def test_validate_event_for_dev_uses_the_champion(world, capsys, deployer_for):
     assert "is the champion of dev" in capsys.readouterr().out
     assert main(["validate-event", "--env", "dev", "--model-package-arn", arn]) == 0
     assert capsys.readouterr().out.startswith("Already deployed")
+
+
+def test_the_champion_gets_its_identity_and_baseline_for_batch_and_monitoring(off, deployer_for):
+    """What batch scoring and the Model Monitor schedule read beside the champion's model."""
+    s3 = off.clients.s3
+    bucket = off.settings.bucket
+    baseline = "staging/models/baseline/exec-1"
+    for name in ("statistics", "constraints"):
+        s3.put_object(
+            Bucket=bucket, Key=f"{baseline}/{name}.json", Body=f'{{"{name}": 1}}'.encode()
+        )
+    with_baseline = off.add_package()
+    quality = {
+        name: {
+            "ContentType": "application/json",
+            "S3Uri": f"s3://{bucket}/{baseline}/{name.lower()}.json",
+        }
+        for name in ("Statistics", "Constraints")
+    }
+    arn = off.clients.sagemaker.create_model_package(
+        ModelPackageGroupName="sagemaker-gitops-staging",
+        ModelApprovalStatus="Approved",
+        InferenceSpecification=off.clients.sagemaker.describe_model_package(
+            ModelPackageName=with_baseline
+        )["InferenceSpecification"],
+        DriftCheckBaselines={"ModelDataQuality": quality},
+    )["ModelPackageArn"]
+    deployer_for(settings=off.settings).rollout(arn)
+    identity = json.loads(off.read("staging/champion/current/champion.json"))
+    assert identity["ModelPackageArn"] == arn
+    assert identity["DriftCheckBaselines"]["statistics"].endswith("/statistics.json")
+    assert off.read("staging/champion/current/baseline/statistics.json") == b'{"statistics": 1}'
+    assert off.read("staging/champion/current/baseline/constraints.json") == b'{"constraints": 1}'
+
+    deployer_for(settings=off.settings).rollout(with_baseline)  # a package without a baseline
+    assert json.loads(off.read("staging/champion/current/champion.json"))["ModelPackageArn"] == (
+        with_baseline
+    )
+    assert not off.object_exists("staging/champion/current/baseline/statistics.json")
+
+    deployer_for(settings=off.settings).rollback()  # the previous champion's files come back
+    assert json.loads(off.read("staging/champion/current/champion.json"))["ModelPackageArn"] == arn
+    assert off.object_exists("staging/champion/current/baseline/constraints.json")

@@ -105,9 +105,11 @@ def test_the_real_definition(dev_definition):
         "QualityGate",
         "RegisterModel",
         "RejectModel",
+        "Baseline",
     }
     edges = kinds(graph)
     assert edges[("Preprocess", "Train")] == "data"
+    assert edges[("Preprocess", "Baseline")] == "data"
     assert edges[("Train", "Evaluate")] == "data"
     assert edges[("Evaluate", "QualityGate")] == "property"
     assert graph.edges[("Evaluate", "QualityGate")].label == "EvaluationReport"
@@ -117,6 +119,16 @@ def test_the_real_definition(dev_definition):
     assert mermaid.startswith("flowchart LR\n")
     assert "  Evaluate -->|EvaluationReport| QualityGate" in mermaid
     assert '  QualityGate{"QualityGate<br/><small>Condition</small>"}' in mermaid
+
+
+def test_the_batch_definition(tmp_path):
+    import json
+
+    from build_pipeline.__main__ import generate
+
+    graph = build_graph(json.loads(generate("dev", git_sha="0" * 40, kind="batch")))
+    assert set(graph.nodes) == {"Score"} and not graph.edges
+    assert 'Score["Score<br/><small>Processing</small>"]' in to_mermaid(graph)
 
 
 LOCAL_RUN = {
