@@ -19,11 +19,11 @@ run "prod_monitoring_and_batch" {
 
   # --- the schedule: hourly Model Monitor of the prod endpoint against the champion's baseline ---
   assert {
-    condition = module.monitoring.schedule.name == "sagemaker-gitops-prod-data-quality" && module.monitoring.schedule.expression == "cron(0 * ? * * *)" && module.monitoring.schedule.type == "DataQuality" && module.monitoring.schedule.endpoint == "sagemaker-gitops-prod"
+    condition     = module.monitoring.schedule.name == "sagemaker-gitops-prod-data-quality" && module.monitoring.schedule.expression == "cron(0 * ? * * *)" && module.monitoring.schedule.type == "DataQuality" && module.monitoring.schedule.endpoint == "sagemaker-gitops-prod"
     error_message = "prod's endpoint must be monitored hourly (monitoring.schedule) for data quality"
   }
   assert {
-    condition = module.monitoring.schedule.baseline_statistics == "s3://sagemaker-gitops-prod-artifacts-000000000000/prod/champion/current/baseline/statistics.json" && module.monitoring.schedule.baseline_constraints == "s3://sagemaker-gitops-prod-artifacts-000000000000/prod/champion/current/baseline/constraints.json"
+    condition     = module.monitoring.schedule.baseline_statistics == "s3://sagemaker-gitops-prod-artifacts-000000000000/prod/champion/current/baseline/statistics.json" && module.monitoring.schedule.baseline_constraints == "s3://sagemaker-gitops-prod-artifacts-000000000000/prod/champion/current/baseline/constraints.json"
     error_message = "the monitor must compare with the champion's baseline, where deploy/ copies it"
   }
   assert {
@@ -66,12 +66,12 @@ run "prod_monitoring_and_batch" {
   assert {
     condition = alltrue([
       for name in ["monitor", "batch_scheduler", "batch_events"] :
-      alltrue([for statement in jsondecode(output.iam_policy_documents[name]).Statement : statement.Resource != "*" || contains(["EcrLogin", "DriftMetrics"], statement.Sid)])
+      alltrue([for statement in jsondecode(output.iam_policy_documents[name]).Statement : statement.Resource != "*" || contains(["EcrLogin", "SageMakerMetrics"], statement.Sid)])
     ])
     error_message = "the monitoring and batch roles may use Resource \"*\" only for GetAuthorizationToken and namespace-bound PutMetricData"
   }
   assert {
-    condition     = jsondecode(output.iam_policy_documents.monitor).Statement[index(jsondecode(output.iam_policy_documents.monitor).Statement[*].Sid, "DriftMetrics")].Condition.StringEquals["cloudwatch:namespace"] == "aws/sagemaker/Endpoints/data-metrics"
+    condition     = jsondecode(output.iam_policy_documents.monitor).Statement[index(jsondecode(output.iam_policy_documents.monitor).Statement[*].Sid, "SageMakerMetrics")].Condition.StringEquals["cloudwatch:namespace"] == "aws/sagemaker/Endpoints/data-metrics"
     error_message = "the monitor may publish metrics to Model Monitor's namespace only"
   }
   assert {

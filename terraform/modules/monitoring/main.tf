@@ -225,7 +225,7 @@ locals {
         ]
       },
       {
-        Sid       = "DriftMetrics"
+        Sid       = "SageMakerMetrics"
         Effect    = "Allow"
         Action    = "cloudwatch:PutMetricData"
         Resource  = "*" # required: PutMetricData has no resource type; limited to one namespace below
