@@ -414,6 +414,8 @@ def test_update_request_sequence_with_stubber(world, settings):
             "DeploymentConfig": builders.build_update_endpoint(settings, "x")["DeploymentConfig"],
         },
     )
+    # the new champion's identity and baseline beside its model (deploy/champion.py)
+    stub.add_response("describe_model_package", package(new, 2), {"ModelPackageName": new})
     stub.add_response("describe_model_package", package(old, 1), {"ModelPackageName": old})
     world.clients.s3.put_object(
         Bucket=settings.bucket, Key="staging/models/v2/model.tar.gz", Body=b"v2"
