@@ -69,6 +69,10 @@ def test_deploy_runs_approves_serves_and_smoke_tests(local, port):
     ]
     assert local.registry.champion(local.group)["version"] == 1
     assert objectstore.exists(local.champion_uri + "model.tar.gz")
+    # the Baseline step's files, registered with the package and published with the champion
+    for name in ("statistics", "constraints"):
+        assert objectstore.exists(f"{local.champion_uri}baseline/{name}.json")
+    assert "data-quality baseline s3://" in lifecycle.describe_versions(local)
     lineage = versions[0]["Lineage"]
     assert lineage["Data"]["InputDataUri"]["uri"] == local.config.get("pipeline.input_data_uri")
     assert versions[0]["Metrics"]["binary_classification_metrics"]["accuracy"]["value"] >= 0.9

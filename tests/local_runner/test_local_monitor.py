@@ -111,3 +111,10 @@ def test_retrain_on_violation_runs_the_training_pipeline(serving, champion, monk
     monkeypatch.setattr(lifecycle, "run", run)
     assert monitor.main(["--retrain"]) == monitor.EXIT_PASS
     assert runs == [{}]  # the default InputDataUri: pipeline.input_data_uri, the latest data
+
+
+def test_make_models_shows_each_versions_baseline(champion):
+    text = lifecycle.describe_versions(lifecycle.Local.load())
+    assert (
+        "data-quality baseline s3://" in text and "/models/baseline/fixture/statistics.json" in text
+    )
