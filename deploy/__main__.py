@@ -1,8 +1,9 @@
 """python -m deploy <command> --env <env>: roll out, roll back, verify and inspect an environment.
 
-Expected failures print one line (what, and what to do) and exit non-zero, without a traceback:
-1 failure, 2 refused (bad ARN, not Approved, other group), 3 another deploy holds the lock,
-4 smoke test failed (the rollout was rolled back).
+Every failure prints one line (what, and what to do) and exits non-zero, never a traceback:
+1 failure, 2 refused (bad ARN, not Approved, other group/account/region), 3 another deploy holds
+the lock, 4 smoke test failed (the rollout was rolled back), 5 AWS unreachable or access denied,
+6 retry later (endpoint mid-update, throttled), 130 interrupted (deploy.errors.EXIT_CODES).
 """
 
 from __future__ import annotations
@@ -12,17 +13,23 @@ import dataclasses
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from deploy.errors import DeployError
 
+if TYPE_CHECKING:
+    from deploy.aws import Clients
+    from deploy.settings import Settings
+
 COMMANDS = {
     "rollout": "deploy a model package (an ARN, or the latest Approved) to the endpoint",
-    "rollback": "return the endpoint to the previous endpoint config and package",
+    "rollback": "roll out the previous Approved package deployed here (or a named older one)",
     "status": "latest pipeline executions step by step, and what the endpoint serves",
     "logs": "print the CloudWatch logs of a pipeline step's job (latest execution)",
     "smoke-test": "invoke the endpoint with test-split rows; check answers and latency",
     "record": "write deployments/<env>.json from what the endpoint serves",
     "validate-event": "check an approval event's package: ARN, Approved, group; replay-safe",
+    "prune": "delete leftover and old <endpoint>-v* models and endpoint configs",
 }
 
 
@@ -39,21 +46,27 @@ def parser() -> argparse.ArgumentParser:
                 required=name == "validate-event",
                 help="versioned model package ARN, or 'latest' (newest Approved in the group)",
             )
-        if name == "rollout":
+        if name == "rollback":
+            sub.add_argument(
+                "--model-package-arn",
+                help="an older Approved package to go back to (default: the previous one)",
+            )
+        if name in ("rollout", "rollback"):
             sub.add_argument("--no-wait", action="store_true", help="start the update and return")
             sub.add_argument("--no-smoke-test", action="store_true", help="skip the smoke test")
             sub.add_argument(
                 "--timeout", type=float, help="seconds to wait (default: canary + 30 min)"
             )
             sub.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
-        if name in ("rollout", "smoke-test"):
+        if name in ("rollout", "rollback", "smoke-test"):
             sub.add_argument("--test-data", help="S3 prefix or CSV path (default: TestDataUri)")
             sub.add_argument(
                 "--max-latency-ms", type=int, help="default: endpoint.smoke_test.max_latency_ms"
             )
-        if name == "rollback":
-            sub.add_argument("--timeout", type=float, help="seconds to wait")
-            sub.add_argument("--poll", type=float, default=30.0, help="seconds between polls")
+        if name == "prune":
+            sub.add_argument(
+                "--keep", type=int, help="older configs kept (default: endpoint.keep_old_configs)"
+            )
         if name == "status":
             sub.add_argument("--limit", type=int, default=3, help="executions to show")
         if name == "logs":
@@ -113,37 +126,17 @@ def run(args: argparse.Namespace) -> int:
         github_output(record_changed=str(changed).lower())
         return 0
     if args.command == "validate-event":
-        from deploy import registry
+        return validate_event(clients, settings, args.model_package_arn)
+    if args.command == "prune":
+        from deploy.rollout import Deployer
 
-        registry.ensure_not_local(settings, "validate-event")
-        package = registry.resolve(clients, settings, args.model_package_arn)
-        if settings.endpoint_enabled:
-            serving = registry.serving(clients, settings.endpoint_name)
-            served = (serving.package_arn, serving.pending_package_arn) if serving else ()
-        else:  # no endpoint: "deployed" means it is the champion already
-            from deploy.rollout import read_state
-
-            served = (
-                (read_state(clients, settings).get("current") or {}).get("model_package_arn"),
-            )
-        already = package.arn in served
-        if already:
-            where = (
-                f"{settings.endpoint_name} serves it"
-                if settings.endpoint_enabled
-                else f"it is the champion of {settings.environment} (endpoint off)"
-            )
-            print(f"Already deployed: {package.arn}: {where}; nothing to do.")
-        else:
-            print(
-                f"OK: {package.arn} (version {package.version}) is Approved in "
-                f"{settings.model_package_group}; ready to deploy to {settings.environment}."
-            )
-        github_output(
-            model_package_arn=package.arn,
-            model_package_version=package.version,
-            already_deployed=str(already).lower(),
-        )
+        deployer = Deployer(clients, settings)
+        if not settings.endpoint_enabled:
+            print(f"endpoint.enabled is false in {settings.environment}: nothing to prune.")
+            return 0
+        with deployer.lock.held("prune"):
+            deleted = deployer.prune(keep=args.keep)
+        print(f"Pruned {len(deleted)} model(s)/endpoint config(s).")
         return 0
 
     from deploy.rollout import Deployer
@@ -158,7 +151,12 @@ def run(args: argparse.Namespace) -> int:
         result = deployer.smoke_test(args.test_data)
         return 0 if result.ok else 4
     if args.command == "rollback":
-        outcome = deployer.rollback()
+        outcome = deployer.rollback(
+            args.model_package_arn,
+            wait=not args.no_wait,
+            smoke_test=not args.no_smoke_test,
+            test_data=args.test_data,
+        )
     else:
         outcome = deployer.rollout(
             args.model_package_arn,
@@ -169,9 +167,37 @@ def run(args: argparse.Namespace) -> int:
     print(outcome.message)
     github_output(
         action=outcome.action,
+        rolled_back=str(outcome.rolled_back).lower(),
         endpoint_config_name=outcome.endpoint_config_name,
         model_package_arn=outcome.model_package_arn,
         model_package_version=outcome.model_package_version,
+    )
+    return 0
+
+
+def validate_event(clients: Clients, settings: Settings, arn: str) -> int:
+    """The workflow's gate: the package is Approved, in scope, and newer than what serves."""
+    from deploy import registry
+    from deploy.rollout import Deployer
+
+    registry.ensure_not_local(settings, "validate-event")
+    package = registry.resolve(clients, settings, arn)
+    verdict = Deployer(clients, settings, out=lambda _line: None).verdict(package)
+    if verdict is None:
+        print(
+            f"OK: {package.arn} (version {package.version}) is Approved in {package.group}; "
+            f"ready to deploy to {settings.environment}."
+        )
+    elif verdict.action == "noop":
+        print(verdict.message.replace("Nothing to do: ", "Already deployed: ", 1))
+    else:
+        print(verdict.message)
+    github_output(
+        model_package_arn=package.arn,
+        model_package_version=package.version,
+        already_deployed=str(verdict is not None and verdict.action == "noop").lower(),
+        stale=str(verdict is not None and verdict.action == "stale").lower(),
+        skip=str(verdict is not None).lower(),
     )
     return 0
 
@@ -187,8 +213,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(
+            "interrupted: whatever AWS already started goes on; the next rollout, rollback or "
+            "prune reconciles the deploy state with the endpoint and deletes leftovers.",
+            file=sys.stderr,
+        )
         return 130
+    except Exception as error:  # a bug: still one line, the traceback only on request
+        if os.environ.get("DEPLOY_DEBUG"):
+            raise
+        print(
+            f"error: unexpected {type(error).__name__}: {' '.join(str(error).split())[:300]}. "
+            "This is a bug in deploy/: rerun with DEPLOY_DEBUG=1 for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return 1
 
 
 if __name__ == "__main__":

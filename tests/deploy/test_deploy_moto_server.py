@@ -38,8 +38,10 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def moto_url():
     port = free_port()
+    # moto plays the environment's account, so the strict ARN check sees the YAML's account
     server = subprocess.Popen(
         [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
+        env={**os.environ, "MOTO_ACCOUNT_ID": load("staging").account_id},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -91,6 +93,7 @@ def deploy_cli(env: dict, *argv: str) -> subprocess.CompletedProcess:
 def queue_answers(url: str, *bodies: str) -> None:
     payload = {
         "region": REGION,  # moto keeps queued answers per region (the fork's after make init)
+        "account_id": load("staging").account_id,  # ... and per account (MOTO_ACCOUNT_ID)
         "results": [
             {
                 "Body": body,
