@@ -417,7 +417,9 @@ class Deployer:
             return
         try:
             with self.lock.held("reconcile"):
-                self.reconcile(registry.serving(self.clients, self.settings.endpoint_name))
+                current = registry.serving(self.clients, self.settings.endpoint_name)
+                self.reconcile(current)
+                self.prune(current)  # e.g. the config of a --no-wait update that was rolled back
         except LockHeldError:
             self.out("The deploy state differs from the endpoint; the next deploy repairs it.")
 
@@ -552,7 +554,7 @@ class Deployer:
         """A rollout of the previous Approved package (or of `requested`, an explicit older one):
         approval re-checked, same canary, alarms, smoke test and record."""
         registry.ensure_not_local(self.settings, "rollback")
-        if requested:
+        if requested is not None:  # "" is refused by resolve, never "the previous one"
             package = registry.resolve(self.clients, self.settings, requested)
         else:
             package = self.previous_package()

@@ -171,6 +171,7 @@ class World:
         self.settings = settings
         self.update_requests: list[dict] = []
         self.auto_rollback = False  # True: UpdateEndpoint behaves as if an alarm fired
+        self.fail_update = ""  # non-empty: UpdateEndpoint is refused with this message
         self.steps: dict[str, list[dict]] = {}
 
     def add_package(
@@ -253,6 +254,10 @@ def install_moto_extensions(world: World, monkeypatch) -> None:
     def update_endpoint(response: SageMakerResponse) -> ActionResult:
         request = json.loads(response.body)  # as sent, after botocore validated it
         world.update_requests.append(request)
+        if world.fail_update:
+            from moto.sagemaker.exceptions import ValidationError
+
+            raise ValidationError(message=world.fail_update)
         backend = response.sagemaker_backend
         backend.describe_endpoint_config(request["EndpointConfigName"])  # must exist
         endpoint = backend.endpoints[request["EndpointName"]]

@@ -132,9 +132,7 @@ def test_rollback_and_smoke_test_commands(world, capsys):
             )[0]
             == 0
         )
-    code, out, _ = run_cli(
-        capsys, "rollback", "--env", "staging", "--poll", "0", "--no-smoke-test"
-    )
+    code, out, _ = run_cli(capsys, "rollback", "--env", "staging", "--poll", "0", "--no-smoke-test")
     assert code == 0 and "Rolled back sagemaker-gitops-staging" in out and first in out
 
     world.answer(world.predictions(2), world.predictions(1))
