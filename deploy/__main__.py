@@ -46,6 +46,12 @@ def parser() -> argparse.ArgumentParser:
                 required=name == "validate-event",
                 help="versioned model package ARN, or 'latest' (newest Approved in the group)",
             )
+        if name == "validate-event":
+            sub.add_argument(
+                "--explicit-rollback",
+                action="store_true",
+                help="an older package than the serving one is wanted (a reverted record)",
+            )
         if name == "rollback":
             sub.add_argument(
                 "--model-package-arn",
@@ -126,7 +132,9 @@ def run(args: argparse.Namespace) -> int:
         github_output(record_changed=str(changed).lower())
         return 0
     if args.command == "validate-event":
-        return validate_event(clients, settings, args.model_package_arn)
+        return validate_event(
+            clients, settings, args.model_package_arn, explicit_rollback=args.explicit_rollback
+        )
     if args.command == "prune":
         from deploy.rollout import Deployer
 
@@ -175,14 +183,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def validate_event(clients: Clients, settings: Settings, arn: str) -> int:
-    """The workflow's gate: the package is Approved, in scope, and newer than what serves."""
+def validate_event(
+    clients: Clients, settings: Settings, arn: str, *, explicit_rollback: bool = False
+) -> int:
+    """The workflow's gate: the package is Approved, in scope, and newer than what serves
+    (or, for an explicit rollback, any Approved package that does not serve already)."""
     from deploy import registry
     from deploy.rollout import Deployer
 
     registry.ensure_not_local(settings, "validate-event")
     package = registry.resolve(clients, settings, arn)
     verdict = Deployer(clients, settings, out=lambda _line: None).verdict(package)
+    if explicit_rollback and verdict is not None and verdict.action == "stale":
+        verdict = None
     if verdict is None:
         print(
             f"OK: {package.arn} (version {package.version}) is Approved in {package.group}; "
