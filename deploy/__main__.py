@@ -19,6 +19,7 @@ from deploy.errors import DeployError
 
 if TYPE_CHECKING:
     from deploy.aws import Clients
+    from deploy.rollout import Deployer
     from deploy.settings import Settings
 
 COMMANDS = {
@@ -101,77 +102,96 @@ def run(args: argparse.Namespace) -> int:
     if getattr(args, "max_latency_ms", None):
         settings = dataclasses.replace(settings, smoke_max_latency_ms=args.max_latency_ms)
     clients = Clients(settings.region)
-
     if args.command in ("status", "logs") and settings.is_local:
         raise DeployError(f"ENV=local: use `python -m local_runner {args.command}` (make does).")
+    command = {
+        "status": show_status,
+        "logs": show_logs,
+        "record": write_record,
+        "validate-event": lambda c, s, a: validate_event(
+            c, s, a.model_package_arn, explicit_rollback=a.explicit_rollback
+        ),
+        "prune": prune,
+        "smoke-test": smoke_test,
+    }.get(args.command, deploy)
+    return command(clients, settings, args)
 
-    if args.command == "status":
-        from deploy.status import status
 
-        print(status(clients, settings, args.limit))
-        return 0
-    if args.command == "logs":
-        from deploy.status import logs
+def show_status(clients: Clients, settings: Settings, args: argparse.Namespace) -> int:
+    from deploy.status import status
 
-        logs(clients, settings, args.step, args.execution_arn)
-        return 0
-    if args.command == "record":
-        from pathlib import Path
+    print(status(clients, settings, args.limit))
+    return 0
 
-        from deploy import record
-        from deploy.rollout import Deployer
 
-        state = Deployer(clients, settings).read_state()
-        entry = record.current_record(clients, settings, state)
-        path = Path(args.out) if args.out else record.default_path(settings.environment)
-        changed = record.write(entry, path)
-        print(
-            f"{path}: {'updated' if changed else 'unchanged'} (model package version "
-            f"{entry['model_package_version']} on {entry['endpoint_config_name']})."
-        )
-        github_output(record_changed=str(changed).lower())
-        return 0
-    if args.command == "validate-event":
-        return validate_event(
-            clients, settings, args.model_package_arn, explicit_rollback=args.explicit_rollback
-        )
-    if args.command == "prune":
-        from deploy.rollout import Deployer
+def show_logs(clients: Clients, settings: Settings, args: argparse.Namespace) -> int:
+    from deploy.status import logs
 
-        deployer = Deployer(clients, settings)
-        if not settings.endpoint_enabled:
-            print(f"endpoint.enabled is false in {settings.environment}: nothing to prune.")
-            return 0
-        with deployer.lock.held("prune"):
-            deleted = deployer.prune(keep=args.keep)
-        print(f"Pruned {len(deleted)} model(s)/endpoint config(s).")
-        return 0
+    logs(clients, settings, args.step, args.execution_arn)
+    return 0
 
+
+def write_record(clients: Clients, settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from deploy import record
+    from deploy.rollout import read_state
+
+    entry = record.current_record(clients, settings, read_state(clients, settings))
+    path = Path(args.out) if args.out else record.default_path(settings.environment)
+    changed = record.write(entry, path)
+    print(
+        f"{path}: {'updated' if changed else 'unchanged'} (model package version "
+        f"{entry['model_package_version']} on {entry['endpoint_config_name']})."
+    )
+    github_output(record_changed=str(changed).lower())
+    return 0
+
+
+def prune(clients: Clients, settings: Settings, args: argparse.Namespace) -> int:
+    from deploy import registry
     from deploy.rollout import Deployer
 
-    deployer = Deployer(
+    registry.ensure_not_local(settings, "prune")
+    if not settings.endpoint_enabled:
+        print(f"endpoint.enabled is false in {settings.environment}: nothing to prune.")
+        return 0
+    deployer = Deployer(clients, settings)
+    with deployer.lock.held("prune"):
+        deployer.reconcile(registry.serving(clients, settings.endpoint_name))
+        deleted = deployer.prune(keep=args.keep)
+    print(f"Pruned {len(deleted)} model(s)/endpoint config(s).")
+    return 0
+
+
+def make_deployer(clients: Clients, settings: Settings, args: argparse.Namespace) -> Deployer:
+    from deploy.rollout import Deployer
+
+    return Deployer(
         clients,
         settings,
-        poll_seconds=args.poll if hasattr(args, "poll") else 30.0,
+        poll_seconds=getattr(args, "poll", 30.0),
         timeout_seconds=getattr(args, "timeout", None),
     )
-    if args.command == "smoke-test":
-        result = deployer.smoke_test(args.test_data)
-        return 0 if result.ok else 4
+
+
+def smoke_test(clients: Clients, settings: Settings, args: argparse.Namespace) -> int:
+    result = make_deployer(clients, settings, args).smoke_test(args.test_data)
+    return 0 if result.ok else 4
+
+
+def deploy(clients: Clients, settings: Settings, args: argparse.Namespace) -> int:
+    """rollout and rollback: one path, one set of outputs."""
+    deployer = make_deployer(clients, settings, args)
+    options = {
+        "wait": not args.no_wait,
+        "smoke_test": not args.no_smoke_test,
+        "test_data": args.test_data,
+    }
     if args.command == "rollback":
-        outcome = deployer.rollback(
-            args.model_package_arn,
-            wait=not args.no_wait,
-            smoke_test=not args.no_smoke_test,
-            test_data=args.test_data,
-        )
+        outcome = deployer.rollback(args.model_package_arn, **options)
     else:
-        outcome = deployer.rollout(
-            args.model_package_arn,
-            wait=not args.no_wait,
-            smoke_test=not args.no_smoke_test,
-            test_data=args.test_data,
-        )
+        outcome = deployer.rollout(args.model_package_arn, **options)
     print(outcome.message)
     github_output(
         action=outcome.action,
