@@ -363,14 +363,13 @@ class Deployer:
         wait: bool = True,
         smoke_test: bool = True,
         test_data: str | None = None,
-        allow_older: bool = False,
     ) -> Outcome:
+        """Deploy a package newer than what serves (an older one is a stale no-op: going back
+        is `rollback`)."""
         registry.ensure_not_local(self.settings, "rollout")
         package = registry.resolve(self.clients, self.settings, requested)
         self.out(f"Model package {package.arn} (version {package.version}, Approved).")
-        return self.deploy_package(
-            package, wait=wait, smoke_test=smoke_test, test_data=test_data, allow_older=allow_older
-        )
+        return self.deploy_package(package, wait=wait, smoke_test=smoke_test, test_data=test_data)
 
     def deploy_package(
         self,
