@@ -426,6 +426,13 @@ class Deployer:
         """endpoint.enabled is false: no endpoint to roll out; the package becomes the champion."""
         settings = self.settings
         off = f"endpoint.enabled is false in environments/{settings.environment}.yaml: no endpoint"
+        if (
+            deploy_state.champion_arn(self.clients, settings) == package.arn
+            and (self.read_state().get("current") or {}).get("model_package_arn") == package.arn
+        ):  # a replay: no lock, no write
+            return self._outcome(
+                "noop", package, "", f"Nothing to do: {package.arn} is already the champion."
+            )
         with self.lock.held(f"champion {package.arn}"):
             state = self.read_state()
             champion = deploy_state.champion_arn(self.clients, settings)
