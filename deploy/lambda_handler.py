@@ -6,11 +6,12 @@ Replay-safe and order-safe: an event for the package that already serves (or is 
 out) is a no-op, one for a package OLDER than what serves is a logged no-op ("stale"), and the
 registry is asked again rather than trusting the event's status.
 
-What a retry cannot fix returns a result without raising, so Lambda neither retries it nor sends
-it to the dead-letter queue: a malformed event (checked against deploy.event_schema), another
-group, a refused package, a failure that needs a person. Only what a retry can fix raises a
-one-line DeployError (`retryable`: a held lock, an endpoint mid-update, AWS unreachable or
-throttling), so that Lambda's asynchronous retries, then the DLQ, take it.
+A bad request returns a refusal without raising, so Lambda neither retries it nor sends it to
+the dead-letter queue: a malformed event (checked against deploy.event_schema), another group,
+account or region, a package that is not Approved. Every other failure raises one DeployError
+with a one-line message: what a retry can fix (`retryable`: a held lock, an endpoint mid-update,
+AWS unreachable or throttling) is retried by Lambda; what needs a person (missing alarms, access
+denied, a failed update) ends in the dead-letter queue, whose alarm tells someone.
 """
 
 from __future__ import annotations
@@ -58,11 +59,12 @@ def handler(event: Any, context: Any = None, clients: Clients | None = None) -> 
     try:
         with translated_errors():
             outcome = deployer.rollout(arn, wait=False, smoke_test=False)
+    except RefusedError as error:
+        return _result("refused", str(error))
     except DeployError as error:
-        if error.retryable:
-            log(json.dumps({"status": "retry", "reason": str(error)}))
-            raise
-        return _result("refused" if isinstance(error, RefusedError) else "failed", str(error))
+        status = "retry" if error.retryable else "failed"
+        log(json.dumps({"status": status, "reason": str(error)}))
+        raise
     log(outcome.message)
     return {"status": outcome.action, **asdict(outcome)}
 

@@ -227,3 +227,14 @@ def test_the_lambdas_validator_agrees_with_jsonschema(case):
     value = GOOD if case == "good" else MALFORMED[case]
     reference = jsonschema.Draft202012Validator(EVENT_SCHEMA).is_valid(value)
     assert (not problems(value)) == reference
+
+
+def test_a_failure_that_needs_a_person_raises_one_line_for_the_dead_letter_queue(world, lambda_env):
+    """Not a bad request, not passing: the DLQ (and its alarm) must see it, in one line."""
+    first, second = world.add_package(), world.add_package()
+    handler(event(first), None, clients=world.clients)
+    world.clients.cloudwatch.delete_alarms(AlarmNames=list(world.settings.alarm_names))
+    with pytest.raises(DeployError) as caught:
+        handler(event(second), None, clients=world.clients)
+    assert not caught.value.retryable and "\n" not in str(caught.value)
+    assert "do not exist" in str(caught.value)
