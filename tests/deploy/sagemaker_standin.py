@@ -18,6 +18,9 @@ the endpoint lifecycle SageMaker documents for DescribeEndpoint/UpdateEndpoint:
 - DescribeEndpoint: moto's answer with the lifecycle above laid over it.
 - DeleteEndpoint: forwarded; the lifecycle is forgotten.
 
+A transitional state lasts at least `seconds` and until one DescribeEndpoint has shown it, so a
+client polling on a busy machine sees every state: no assertion depends on timing.
+
 Requests and answers keep botocore's wire format (JSON protocol), so the client parses them
 against the service model as it would AWS's. The proxy binds port 0 and keeps its state per
 instance: parallel-safe.
@@ -45,20 +48,25 @@ class Lifecycle:
     outcome: str = "ok"  # ok | fail | alarm
     reason: str = ""
     failure_reason: str = ""
+    seen: bool = False  # the current state was shown by a DescribeEndpoint
 
     def settle(self, now: float, seconds: float) -> None:
-        """Advance the state machine to `now`."""
-        if self.status == "Creating" and now >= self.until:
+        """Advance the state machine to `now`. A transitional state ends only after its time AND
+        after one DescribeEndpoint has shown it, so a client polling on a busy machine still sees
+        every state (the assertions do not depend on timing)."""
+        if not self.seen or now < self.until:
+            return
+        if self.status == "Creating":
             self.status = "InService"
-        if self.status == "Updating" and now >= self.until:
+        elif self.status == "Updating":
             if self.outcome == "ok":
                 self.config, self.status = self.pending, "InService"
             elif self.outcome == "fail":
                 self.status, self.failure_reason = "InService", self.reason
             else:  # alarm: roll back to the old config
-                self.status, self.until = "RollingBack", now + seconds
+                self.status, self.until, self.seen = "RollingBack", now + seconds, False
             self.pending = ""
-        if self.status == "RollingBack" and now >= self.until:
+        elif self.status == "RollingBack":
             self.status = "InService"
 
 
@@ -83,9 +91,9 @@ class StandIn:
         """End every transition now (a test need not sleep through one)."""
         with self._lock:
             for life in self.endpoints.values():
-                life.until = 0.0
-                life.settle(time.monotonic(), 0.0)
-                life.settle(time.monotonic(), 0.0)  # RollingBack needs a second step
+                for _ in range(2):  # RollingBack needs a second step
+                    life.until, life.seen = 0.0, True
+                    life.settle(time.monotonic(), 0.0)
 
     # -- serving ------------------------------------------------------------------------------
     def start(self) -> str:
@@ -192,6 +200,7 @@ class StandIn:
         if status != 200 or life is None:
             return status, headers, payload
         life.settle(now, self.seconds)
+        life.seen = True
         answer = json.loads(payload)
         answer["EndpointStatus"] = life.status
         answer["EndpointConfigName"] = life.config
@@ -223,6 +232,7 @@ class StandIn:
         outcome, reason = self._next
         self._next = ("ok", "")
         life.status, life.pending, life.until = "Updating", config, now + self.seconds
+        life.seen = False
         life.outcome, life.reason, life.failure_reason = outcome, reason, ""
         arn = described["EndpointArn"]
         return (
