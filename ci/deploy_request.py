@@ -118,7 +118,7 @@ def promotions(environment: str, promote_from: Callable[[str], str]) -> list[str
     return [name for name in ENVIRONMENTS if name in reached and name != environment]
 
 
-def recorded_in_git(environment: str) -> set[str]:
+def recorded_in_git(environment: str, root: Path = REPO_ROOT) -> set[str]:
     """Every model_package_arn that any commit of deployments/<environment>.json recorded."""
     import subprocess
 
@@ -126,7 +126,7 @@ def recorded_in_git(environment: str) -> set[str]:
     try:
         log = subprocess.run(
             ["git", "log", "--format=%H", "--", path],
-            cwd=REPO_ROOT,
+            cwd=root,
             capture_output=True,
             text=True,
             check=True,
@@ -136,7 +136,7 @@ def recorded_in_git(environment: str) -> set[str]:
     found = set()
     for commit in log:
         shown = subprocess.run(
-            ["git", "show", f"{commit}:{path}"], cwd=REPO_ROOT, capture_output=True, text=True
+            ["git", "show", f"{commit}:{path}"], cwd=root, capture_output=True, text=True
         )
         try:
             arn = json.loads(shown.stdout).get("model_package_arn") if shown.returncode == 0 else ""

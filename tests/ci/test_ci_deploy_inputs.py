@@ -134,10 +134,24 @@ def test_skipping_staging_on_purpose_is_audited():
     assert outputs["override"] == "Skipped staging: hotfix for INC-42 (requested by octocat)."
 
 
-def test_staging_history_is_read_from_git():
-    """The repository's own history: whatever deployments/staging.json ever named."""
-    found = deploy_request.recorded_in_git("staging")
-    assert all(arn.startswith("arn:aws") for arn in found)
+def test_staging_history_is_read_from_git(tmp_path, tmp_path_factory):
+    """Every ARN any commit of deployments/staging.json named, not only the latest one."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "deployments").mkdir()
+    older, newer = ARN.replace("/7", "/6"), ARN
+    for arn in (older, newer):
+        (tmp_path / "deployments" / "staging.json").write_text(record("staging", arn))
+        git("add", "-A")
+        git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", arn)
+    assert deploy_request.recorded_in_git("staging", tmp_path) == {older, newer}
+    assert deploy_request.recorded_in_git("prod", tmp_path) == set()
+    with pytest.raises(deploy_request.RequestError, match="cannot read the history"):
+        deploy_request.recorded_in_git("staging", tmp_path_factory.mktemp("not-a-repository"))
 
 
 def record(environment: str, arn: str) -> str:
