@@ -151,7 +151,11 @@ class Deployer:
         if not self.drifted(current, state):
             return state
         assert current is not None
-        package = self.describe(current.package_arn)
+        try:
+            package = self.describe(current.package_arn)
+        except DeployError as error:  # e.g. the serving package was deleted from the registry
+            self.out(f"warning: cannot reconcile the deploy state: {error}")
+            return state
         cached = state.get("current") or {}
         self.out(
             f"Reconciling: {self.settings.endpoint_name} serves version {package.version} on "
