@@ -72,6 +72,7 @@ def with_serving_endpoint(world) -> None:
         (["rollout", "--test-data", "/nonexistent/test.csv"], 1, "does not exist"),
         (["logs", "--step", "Preprocess"], 1, "log group /aws/sagemaker/ProcessingJobs does"),
         (["status"], 1, "does not exist"),
+        (["smoke-test", "--test-data", "s3://bad:bucket/x.csv"], 2, "AWS would not accept"),
     ],
 )
 def test_missing_things_are_one_line_messages(world, capsys, argv, code, expected):
@@ -142,6 +143,16 @@ def test_an_unexpected_bug_is_one_line_too(capsys, monkeypatch):
     monkeypatch.setattr("deploy.__main__.run", broken)
     assert main(["status", "--env", "staging"]) == 1
     assert "unexpected KeyError" in one_line_error(capsys)
+
+
+def test_ctrl_c_is_one_line_and_exit_130(capsys, monkeypatch):
+    def interrupted(_args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("deploy.__main__.run", interrupted)
+    assert main(["rollout", "--env", "staging"]) == 130
+    err = capsys.readouterr().err
+    assert err.startswith("interrupted: ") and err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_every_exit_code_is_documented():
