@@ -10,6 +10,7 @@ the deploy workflow (validate-event, rollout, smoke-test, record), and the seed'
 - lock.py          one deploy per environment at a time (S3 conditional write with an expiry)
 - rollout.py       rollout (stale guard), rollback (a rollout of the previous Approved package),
                    reconcile the cached state with the endpoint
+- rollback_target.py which package a rollback goes back to (registry + what served here)
 - state.py         state.json (a cache) and the champion copy tagged with its package ARN
 - resources.py     the <endpoint>-v* models and configs deploy/ made: list, delete, prune
 - event_schema.py  the approval event's JSON Schema and the Lambda's small validator

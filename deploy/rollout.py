@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from deploy import builders, registry, resources, smoke
+from deploy import builders, registry, resources, rollback_target, smoke
 from deploy import state as deploy_state
 from deploy.aws import Clients
 from deploy.errors import DeployError, LockHeldError, RetryLaterError, SmokeTestError
@@ -567,7 +567,7 @@ class Deployer:
         if requested is not None:  # "" is refused by resolve, never "the previous one"
             package = registry.resolve(self.clients, self.settings, requested)
         else:
-            package = self.previous_package()
+            package = rollback_target.previous_package(self.clients, self.settings)
         self.out(f"Rolling back to model package {package.arn} (version {package.version}).")
         outcome = self.deploy_package(
             package, wait=wait, smoke_test=smoke_test, test_data=test_data, allow_older=True
@@ -581,60 +581,6 @@ class Deployer:
             "the registry if it must not come back with a late event."
         )
         return outcome
-
-    def serving_arn(self) -> str:
-        """What serves now: the endpoint's package, or the champion when there is no endpoint."""
-        if self.settings.endpoint_enabled:
-            current = registry.serving(self.clients, self.settings.endpoint_name)
-            if current is None:
-                raise DeployError(
-                    f"Endpoint {self.settings.endpoint_name} does not exist; nothing to roll back. "
-                    f"`make rollout ENV={self.settings.environment}` creates it."
-                )
-            return current.pending_package_arn or current.package_arn
-        return deploy_state.champion_arn(self.clients, self.settings) or (
-            self.read_state().get("current") or {}
-        ).get("model_package_arn", "")
-
-    def deployed_arns(self) -> set[str]:
-        """Packages this environment has deployed: its endpoint configs' packages (reality) and
-        the state's history (the cache, covering pruned configs)."""
-        arns = set(self.read_state().get("history") or [])
-        if self.settings.endpoint_enabled:
-            for name in resources.owned_configs(self.clients, self.settings.endpoint_name):
-                arns.add(registry.package_of_config(self.clients, name))
-        arns.discard("")
-        return arns
-
-    def previous_package(self) -> Package:
-        """The newest Approved package older than what serves that this environment deployed
-        before. A package rejected since is skipped: approval is asked again, now."""
-        settings = self.settings
-        serving_arn = self.serving_arn()
-        hint = (
-            f"Roll back to a chosen package: `make rollback ENV={settings.environment} "
-            "MODEL_PACKAGE_ARN=<arn>`."
-        )
-        if not serving_arn:
-            raise DeployError(
-                f"Cannot tell which model package {settings.environment} serves, so there is "
-                f"nothing to roll back to. {hint}"
-            )
-        serving = registry.describe_package(self.clients, serving_arn)
-        deployed = self.deployed_arns()
-        for summary in registry.approved_summaries(self.clients, settings):
-            arn = summary.get("ModelPackageArn", "")
-            if arn == serving.arn or arn not in deployed:
-                continue
-            candidate = registry.describe_package(self.clients, arn)
-            if registry.is_older(candidate, serving):
-                registry.check_deployable(settings, candidate)
-                return candidate
-        raise DeployError(
-            f"No Approved package older than version {serving.version} ({serving.arn}) was "
-            f"deployed to {settings.environment} before, so there is nothing to roll back to "
-            f"(packages rejected since are skipped). {hint}"
-        )
 
     # -- smoke test on what serves ----------------------------------------------------------------
     def smoke_test(self, test_data: str | None = None) -> smoke.SmokeResult:
