@@ -14,7 +14,7 @@ def test_the_zip_alone_refuses_a_malformed_event(tmp_path, lambda_environ):
     archive = tmp_path / "deploy.zip"
     lambda_zip.build(archive)
     probe = (
-        "import json, sys; sys.path.insert(0, sys.argv[1]);"
+        "import json, sys;"
         "import deploy.lambda_handler as h;"
         "result = h.handler({'detail-type': h.DETAIL_TYPE, 'detail': 'oops'});"
         "assert h.__file__.startswith(sys.argv[1]), h.__file__;"
@@ -22,9 +22,10 @@ def test_the_zip_alone_refuses_a_malformed_event(tmp_path, lambda_environ):
         "print(json.dumps([result, loaded]))"
     )
     result = subprocess.run(
-        [sys.executable, "-I", "-c", probe, str(archive)],
+        [sys.executable, "-s", "-c", probe, str(archive)],
         cwd=tmp_path,
-        env={**lambda_environ, "PATH": "/usr/bin:/bin"},
+        # the zip first on the import path, as the Lambda runtime puts the function's code
+        env={**lambda_environ, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(archive)},
         capture_output=True,
         text=True,
         check=False,
