@@ -14,6 +14,8 @@ from champion_fixtures import make_champion
 from env_config import load
 from local_runner import batch, objectstore
 
+pytestmark = pytest.mark.slow  # a real endpoint or the local runner per test
+
 
 @pytest.fixture
 def champion(home, tmp_path, sample_frame):

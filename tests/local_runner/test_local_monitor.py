@@ -13,6 +13,8 @@ from champion_fixtures import SERVE_SCRIPT, make_champion
 from env_config import load
 from local_runner import capture, endpoint, lifecycle, monitor, objectstore
 
+pytestmark = pytest.mark.slow  # a real endpoint or the local runner per test
+
 SHIFTED = ("mean_radius", "worst_texture")
 
 
