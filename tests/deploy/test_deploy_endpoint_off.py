@@ -91,39 +91,42 @@ def test_the_champion_gets_its_identity_and_baseline_for_batch_and_monitoring(of
     s3 = off.clients.s3
     bucket = off.settings.bucket
     baseline = "staging/models/baseline/exec-1"
-    for name in ("statistics", "constraints"):
-        s3.put_object(
-            Bucket=bucket, Key=f"{baseline}/{name}.json", Body=f'{{"{name}": 1}}'.encode()
-        )
-    with_baseline = off.add_package()
-    quality = {
-        name: {
-            "ContentType": "application/json",
-            "S3Uri": f"s3://{bucket}/{baseline}/{name.lower()}.json",
-        }
-        for name in ("Statistics", "Constraints")
-    }
-    arn = off.clients.sagemaker.create_model_package(
+    quality = {}
+    for name in ("Statistics", "Constraints"):
+        key = f"{baseline}/{name.lower()}.json"
+        s3.put_object(Bucket=bucket, Key=key, Body=f'{{"{name}": 1}}'.encode())
+        quality[name] = {"ContentType": "application/json", "S3Uri": f"s3://{bucket}/{key}"}
+    s3.put_object(Bucket=bucket, Key="staging/models/job-b/output/model.tar.gz", Body=b"model b")
+    with_baseline = off.clients.sagemaker.create_model_package(
         ModelPackageGroupName="sagemaker-gitops-staging",
         ModelApprovalStatus="Approved",
-        InferenceSpecification=off.clients.sagemaker.describe_model_package(
-            ModelPackageName=with_baseline
-        )["InferenceSpecification"],
+        InferenceSpecification={
+            "Containers": [
+                {
+                    "Image": "000000000000.dkr.ecr.us-east-1.amazonaws.com/inference:b",
+                    "ModelDataUrl": f"s3://{bucket}/staging/models/job-b/output/model.tar.gz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["application/json"],
+        },
         DriftCheckBaselines={"ModelDataQuality": quality},
     )["ModelPackageArn"]
-    deployer_for(settings=off.settings).rollout(arn)
+    deployer_for(settings=off.settings).rollout(with_baseline)
     identity = json.loads(off.read("staging/champion/current/champion.json"))
-    assert identity["ModelPackageArn"] == arn
+    assert identity["ModelPackageArn"] == with_baseline
     assert identity["DriftCheckBaselines"]["statistics"].endswith("/statistics.json")
-    assert off.read("staging/champion/current/baseline/statistics.json") == b'{"statistics": 1}'
-    assert off.read("staging/champion/current/baseline/constraints.json") == b'{"constraints": 1}'
+    assert off.read("staging/champion/current/baseline/statistics.json") == b'{"Statistics": 1}'
+    assert off.read("staging/champion/current/baseline/constraints.json") == b'{"Constraints": 1}'
 
-    deployer_for(settings=off.settings).rollout(with_baseline)  # a package without a baseline
+    without = off.add_package()  # a newer package registered before the Baseline step existed
+    deployer_for(settings=off.settings).rollout(without)
     assert json.loads(off.read("staging/champion/current/champion.json"))["ModelPackageArn"] == (
-        with_baseline
+        without
     )
     assert not off.object_exists("staging/champion/current/baseline/statistics.json")
 
     deployer_for(settings=off.settings).rollback()  # the previous champion's files come back
-    assert json.loads(off.read("staging/champion/current/champion.json"))["ModelPackageArn"] == arn
+    restored = json.loads(off.read("staging/champion/current/champion.json"))
+    assert restored["ModelPackageArn"] == with_baseline
     assert off.object_exists("staging/champion/current/baseline/constraints.json")

@@ -394,6 +394,9 @@ def test_update_request_sequence_with_stubber(world, settings):
     # the stale check: is the new package older than what serves? (described once per run)
     stub.add_response("describe_model_package", package(old, 1), {"ModelPackageName": old})
     serving_old()  # again under the lock
+    # reconcile: the champion copy is not tagged with what serves, so it is repaired, with the
+    # serving package's identity and baseline beside it (deploy/champion.py)
+    stub.add_response("describe_model_package", package(old, 1), {"ModelPackageName": old})
     owned_listings()  # prune before: leftovers of failed rollouts (none)
     stub.add_response(
         "create_model",
