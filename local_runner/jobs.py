@@ -20,6 +20,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tarfile
 import threading
 import time
@@ -289,6 +290,7 @@ class Worker:
     argv: list[str]  # as the container runs it
     env: dict[str, str]
     cwd: str  # a container path (/opt/ml/...) or a host path
+    interpreter: str = sys.executable
     process: subprocess.Popen[bytes] | None = None
 
 
@@ -310,7 +312,13 @@ def failure_reason(opt_ml: Path) -> str | None:
 
 def _start(worker: Worker) -> None:
     host = worker.host
-    mounts = sandbox.Mounts(host.opt_ml, host.hosts_file, host.name, host.scratch)
+    mounts = sandbox.Mounts(
+        host.opt_ml,
+        host.hosts_file,
+        host.name,
+        host.scratch,
+        sandbox.protected_prefixes(worker.interpreter),
+    )
     argv = sandbox.wrap(["/bin/sh", "-c", 'cd "$0" && exec "$@"', worker.cwd, *worker.argv], mounts)
     host.folder.mkdir(parents=True, exist_ok=True)
     with host.stdout_log.open("wb") as out, host.stderr_log.open("wb") as err:
@@ -454,7 +462,8 @@ def run_processing(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
                 host,
                 [to_text(a) for a in launch.argv],
                 _environment(host, arguments.get("Environment"), spec, launch, endpoint.url),
-                str(spec.step_dir),
+                str(host.folder),
+                launch.runtime.interpreter,
             )
             for host in cluster
         ]
@@ -592,18 +601,18 @@ def run_training(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
                 )
                 env["SM_HOSTS"] = names
                 argv = [to_text(a) for a in launch.argv]
-                cwd = str(spec.step_dir)
+                cwd = str(host.folder)
                 if launch.kind == "script-mode":
                     env.update(script_mode.environment(launch, raw_hyperparameters, user_args))
                     argv = script_mode.command(launch, user_args)
                     cwd = script_mode.CODE_DIR
-                workers.append(Worker(host, argv, env, cwd))
+                workers.append(Worker(host, argv, env, cwd, launch.runtime.interpreter))
             run_workers(workers, spec, _max_runtime(arguments))
     finally:
         if checkpoint.get("S3Uri"):  # synced even on failure: a Spot restart resumes from it
             for host in cluster:
                 objectstore.upload_dir(map_path(checkpoint_path, host), checkpoint["S3Uri"])
-    return _training_result(arguments, spec, algorithm)
+    return _training_result(arguments, spec, algorithm, launch)
 
 
 def _training_variables(
@@ -639,7 +648,7 @@ def _training_variables(
 
 
 def _training_result(
-    arguments: dict[str, Any], spec: JobSpec, algorithm: dict[str, Any]
+    arguments: dict[str, Any], spec: JobSpec, algorithm: dict[str, Any], launch: runtimes.Launch
 ) -> dict[str, Any]:
     """Pack algo-1's model (and output data), upload them, describe the job."""
     output_path = (arguments.get("OutputDataConfig") or {}).get("S3OutputPath")
@@ -677,5 +686,25 @@ def _training_result(
         "TrainingJobStatus": "Completed",
         "SecondaryStatus": "Completed",
         "ModelArtifacts": {"S3ModelArtifacts": artifact_uri},
-        "FinalMetricDataList": parse_metrics(algorithm.get("MetricDefinitions") or [], spec),
+        "FinalMetricDataList": parse_metrics(
+            algorithm.get("MetricDefinitions") or _algorithm_metric_definitions(launch, spec), spec
+        ),
     }
+
+
+_EVALUATION_LINE = re.compile(r"#011(train|validation)-([^:#\s]+):")
+
+
+def _algorithm_metric_definitions(launch: runtimes.Launch, spec: JobSpec) -> list[dict[str, str]]:
+    """A built-in algorithm defines its own metrics (train:<m>, validation:<m>): one regex per
+    pair its evaluation lines show, as the algorithm's metric definitions on AWS."""
+    if launch.kind != "algorithm" or not spec.stdout_log.exists():
+        return []
+    pairs = sorted(set(_EVALUATION_LINE.findall(spec.stdout_log.read_text(errors="replace"))))
+    return [
+        {
+            "Name": f"{channel}:{metric}",
+            "Regex": rf"#011{channel}-{re.escape(metric)}:([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)",
+        }
+        for channel, metric in pairs
+    ]

@@ -6,6 +6,7 @@ Here a job gets
 - an environment built from scratch: PATH (this Python's folder first), locale, HOME in the run
   folder, fake credentials, AWS_ENDPOINT_URL(_S3) at the runner's local S3 endpoint, no AWS
   config or credentials file, no instance metadata; nothing else of the host's environment;
+- the project's Python environment read-only (a job's pip cannot change the venv);
 - its own mount and UTS namespaces (`unshare --user --map-root-user --mount --uts`, unprivileged):
   the host's folder <run>/<step>/opt_ml is bind-mounted on /opt/ml (when the host has no /opt/ml,
   /opt becomes a tmpfs holding the host's /opt entries, bind-mounted back, plus ml/), /etc/hosts
@@ -33,7 +34,7 @@ AWS_REQUEST_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 # job's, so the runner's SIGTERM/SIGKILL reach the job itself.
 _SETUP = r"""
 set -e
-opt_ml=$1; hosts=$2; name=$3; stage=$4; shift 4
+opt_ml=$1; hosts=$2; name=$3; stage=$4; readonly_dirs=$5; shift 5
 if [ -d /opt/ml ]; then
   mount --bind "$opt_ml" /opt/ml
 else
@@ -50,6 +51,12 @@ else
   mount --bind "$opt_ml" /opt/ml
 fi
 mount --bind "$hosts" /etc/hosts
+IFS=:
+for folder in $readonly_dirs; do
+  mount --bind "$folder" "$folder"
+  mount -o remount,bind,ro "$folder"
+done
+unset IFS
 hostname "$name"
 exec "$@"
 """
@@ -106,6 +113,7 @@ class Mounts:
     hosts_file: Path
     hostname: str
     scratch: Path  # an empty folder where the host's /opt is staged (see _SETUP)
+    readonly: tuple[Path, ...] = ()  # read-only inside: the interpreter's environment
 
 
 def wrap(argv: list[str], mounts: Mounts) -> list[str]:
@@ -121,8 +129,17 @@ def wrap(argv: list[str], mounts: Mounts) -> list[str]:
         str(mounts.hosts_file),
         mounts.hostname,
         str(mounts.scratch),
+        ":".join(str(p) for p in mounts.readonly if p.is_dir()),
         *argv,
     ]
+
+
+def protected_prefixes(interpreter: str = sys.executable) -> tuple[Path, ...]:
+    """The Python environment a job runs with, mounted read-only inside the sandbox: a job's
+    `pip install` (runproc.sh installs requirements.txt) cannot change the project's venv."""
+    if Path(interpreter).resolve() != Path(sys.executable).resolve():
+        return ()  # another runtime's interpreter: its owner decides
+    return tuple(dict.fromkeys(Path(p).resolve() for p in (sys.prefix, sys.base_prefix)))
 
 
 def environment(
