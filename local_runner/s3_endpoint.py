@@ -280,6 +280,8 @@ class Handler(BaseHTTPRequestHandler):
                 "fetch-owner",
             }:
                 return self.list_objects
+            if query:
+                return None  # bucket sub-resources (policy, acl, versioning, ...): not local
             return {"HEAD": self.head_bucket, "PUT": self.create_bucket}.get(method)
         if method == "POST" and "uploads" in query:
             return self.create_multipart
