@@ -161,7 +161,7 @@ def test_framework_processor_runs_runproc_sh_from_the_code_location(home):
 
 
 def classification_rows(count: int, seed: int) -> str:
-    generator = random.Random(seed)
+    generator = random.Random(seed)  # noqa: S311 - reproducible test data, not security
     rows = []
     for _ in range(count):
         x1, x2 = generator.random(), generator.random()
@@ -285,5 +285,5 @@ def test_a_bad_runtime_table_names_the_key_and_the_fix():
     raw = json.loads(json.dumps(config.raw))
     raw["local_runner"]["runtimes"]["sklearn"] = {"repository": "sagemaker-scikit-learn"}
     patched = env_config.EnvConfig(config.name, config.path, raw)
-    with pytest.raises(env_config.EnvConfigError, match="runtimes.sklearn.repositories"):
+    with pytest.raises(env_config.EnvConfigError, match=r"runtimes\.sklearn\.repositories"):
         patched.local_runtimes()
