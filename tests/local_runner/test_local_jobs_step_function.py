@@ -7,49 +7,19 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
 
-import boto3
 import cloudpickle
+from sdk_session import EXECUTION_ID, pipeline_session, resolve_execution
 
-from local_runner import jobs, objectstore, paths
-from local_runner.s3_endpoint import S3Endpoint
+from local_runner import jobs, objectstore
 
-EXECUTION_ID = "exec-1"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
 
 
-def resolve_execution(value: Any) -> Any:
-    """The two functions this definition uses (the executor's job in a run)."""
-    if isinstance(value, dict):
-        if value.get("Get") == "Execution.PipelineExecutionId":
-            return EXECUTION_ID
-        if "Std:Join" in value:
-            join = value["Std:Join"]
-            return join["On"].join(str(resolve_execution(v)) for v in join["Values"])
-        return {key: resolve_execution(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [resolve_execution(item) for item in value]
-    return value
-
-
 def build_definition(monkeypatch) -> dict:
-    with S3Endpoint(paths.s3_root(), "us-east-1") as endpoint:
-        # the SDK's own uploads (function, arguments, bootstrap scripts) go to the object store
-        for key, value in {
-            "AWS_ENDPOINT_URL_S3": endpoint.url,
-            "AWS_ACCESS_KEY_ID": "fake",
-            "AWS_SECRET_ACCESS_KEY": "fake",
-            "AWS_DEFAULT_REGION": "us-east-1",
-        }.items():
-            monkeypatch.setenv(key, value)
-        from sagemaker.core.workflow.pipeline_context import PipelineSession
+    with pipeline_session(monkeypatch, "step-bucket") as session:
         from sagemaker.mlops.workflow.function_step import step
         from sagemaker.mlops.workflow.pipeline import Pipeline
-
-        session = PipelineSession(
-            boto_session=boto3.Session(region_name="us-east-1"), default_bucket="step-bucket"
-        )
 
         @step(
             name="AddOne",
