@@ -187,6 +187,14 @@ def _check_data(label: str, step_type: str, arguments: dict[str, Any]) -> list[s
         problems.append(
             f"{label}: InstanceCount {count} is outside 1..{hosts.MAX_HOSTS} for local hosts."
         )
+    for name, local in _local_paths(step_type, arguments):
+        if isinstance(local, str) and not (
+            local == CONTAINER_ROOT or local.startswith(CONTAINER_ROOT + "/")
+        ):
+            problems.append(
+                f"{label}: '{name}' has LocalPath '{local}', outside {CONTAINER_ROOT}; SageMaker "
+                f"requires job paths under {CONTAINER_ROOT} too. Fix: use /opt/ml/processing/..."
+            )
     for name, source in _data_sources(step_type, arguments):
         if source is None:
             problems.append(
@@ -201,6 +209,20 @@ def _check_data(label: str, step_type: str, arguments: dict[str, Any]) -> list[s
                 "locally. Fix: point it at a prefix."
             )
     return problems
+
+
+def _local_paths(step_type: str, arguments: dict[str, Any]) -> list[tuple[str, Any]]:
+    if step_type != "Processing":
+        checkpoint = arguments.get("CheckpointConfig") or {}
+        return [("CheckpointConfig", checkpoint["LocalPath"])] if "LocalPath" in checkpoint else []
+    outputs = (arguments.get("ProcessingOutputConfig") or {}).get("Outputs") or []
+    return [
+        (item.get("InputName", "?"), (item.get("S3Input") or {}).get("LocalPath"))
+        for item in arguments.get("ProcessingInputs") or []
+    ] + [
+        (item.get("OutputName", "?"), (item.get("S3Output") or {}).get("LocalPath"))
+        for item in outputs
+    ]
 
 
 def _data_sources(step_type: str, arguments: dict[str, Any]) -> list[tuple[str, Any]]:

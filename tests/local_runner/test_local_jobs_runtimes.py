@@ -261,6 +261,10 @@ def test_check_runnable_names_the_step_the_image_and_the_fix(home):
     (problem,) = jobs.check_runnable("Training", request, None, step="Xgb")
     assert "input 'train' has S3DataType 'ManifestFile'" in problem
 
+    request = processing("prep.py", outputs=[s3_output("out", uri("out/"), "/data/out")])
+    (problem,) = jobs.check_runnable("Processing", request, None, step="Prep")
+    assert "'out' has LocalPath '/data/out', outside /opt/ml" in problem
+
     assert jobs.check_runnable("Condition", {}, None, step="Gate") == []
 
 
