@@ -18,35 +18,32 @@ import io
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import tarfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_runner import fsutil, hosts, objectstore, paths, runtimes, sandbox, script_mode
+from local_runner import (
+    fsutil,
+    hosts,
+    job_checks,
+    objectstore,
+    paths,
+    runtimes,
+    sandbox,
+    script_mode,
+)
 from local_runner.expressions import UnsupportedError, to_text
+from local_runner.job_checks import CONTAINER_ROOT, check_runnable
 from local_runner.s3_endpoint import S3Endpoint
+from local_runner.workers import JobFailed, Worker, run_workers
 
-CONTAINER_ROOT = "/opt/ml"
+# The interface the executor uses: jobs.JobSpec, run_processing, run_training, check_runnable,
+# JobFailed (defined beside, re-exported here).
+__all__ = ["JobFailed", "JobSpec", "check_runnable", "map_path", "run_processing", "run_training"]
+
 DEFAULT_MAX_RUNTIME = 24 * 3600
-DEFAULT_INSTANCE_TYPE = "ml.m5.large"
-JOB_STEP_TYPES = ("Processing", "Training")
-
-
-class JobFailed(RuntimeError):
-    """A job whose process failed: everything a person needs to act on it."""
-
-    def __init__(self, reason: str, exit_code: int | None, stderr_tail: str, log: Path):
-        super().__init__(reason)
-        self.reason = reason
-        self.exit_code = exit_code
-        self.stderr_tail = stderr_tail
-        self.log = log
 
 
 @dataclass(frozen=True)
@@ -104,155 +101,6 @@ def map_path(container_path: str, host: hosts.Host | JobSpec) -> Path:
     return host.opt_ml / container_path[len(CONTAINER_ROOT) :].lstrip("/")
 
 
-# -- up-front checks --
-def check_runnable(
-    step_type: str, arguments: dict[str, Any], config: Any = None, step: str | None = None
-) -> list[str]:
-    """Every reason this Processing/Training request cannot run here, found before any step
-    runs: each names the step (when given), the image and the fix. Other step types: []."""
-    if step_type not in JOB_STEP_TYPES:
-        return []
-    label = f"step {step or '?'}"
-    problems: list[str] = []
-    reason = sandbox.problem()
-    if reason:
-        problems.append(f"{label}: {reason}")
-    try:
-        table = runtimes.table_from_config(config)
-    except ValueError as error:
-        return [*problems, f"{label}: {error}"]
-    try:
-        launch = runtimes.plan(label.removeprefix("step "), step_type, arguments, table)
-    except runtimes.NotRunnable as error:
-        return [*problems, str(error)]
-    runtime = launch.runtime
-    image = f"image {launch.image}" if isinstance(launch.image, str) and launch.image else "image"
-    if runtime.python and not os.access(runtime.python, os.X_OK):
-        problems.append(
-            f"{label}: {image} (runtime {runtime.name}): python {runtime.python!r} is not an "
-            f"executable. Fix local_runner.runtimes.{runtime.name}.python in "
-            "environments/local.yaml."
-        )
-    else:
-        missing = runtimes.missing_modules(runtime)
-        if missing:
-            problems.append(
-                f"{label}: {image} (runtime {runtime.name}) needs {', '.join(missing)}, which "
-                f"{runtime.interpreter} cannot import. Fix: pip install them there, or point "
-                f"local_runner.runtimes.{runtime.name}.python in environments/local.yaml at an "
-                "interpreter that has them."
-            )
-    problems += _check_entry_script(label, step_type, arguments, launch)
-    problems += _check_data(label, step_type, arguments)
-    return problems
-
-
-def _input_dirs(step_type: str, arguments: dict[str, Any]) -> list[str]:
-    if step_type == "Processing":
-        return [
-            item["S3Input"].get("LocalPath", "")
-            for item in arguments.get("ProcessingInputs") or []
-            if isinstance(item.get("S3Input"), dict)
-        ]
-    return [
-        f"{CONTAINER_ROOT}/input/data/{channel.get('ChannelName')}"
-        for channel in arguments.get("InputDataConfig") or []
-    ]
-
-
-def _check_entry_script(
-    label: str, step_type: str, arguments: dict[str, Any], launch: runtimes.Launch
-) -> list[str]:
-    """An entry script under /opt/ml must arrive through an input: the image is not there."""
-    if launch.kind != "entrypoint" or len(launch.argv) < 2:
-        return []
-    script = launch.argv[1]
-    if not isinstance(script, str) or not script.startswith(CONTAINER_ROOT + "/"):
-        return []
-    inputs = [d.rstrip("/") for d in _input_dirs(step_type, arguments) if isinstance(d, str)]
-    if any(script.startswith(directory + "/") for directory in inputs):
-        return []
-    return [
-        f"{label}: image {launch.image}: the entry point {script} is not under any input's "
-        f"local path ({', '.join(inputs) or 'no inputs'}); on AWS it would have to be in the "
-        "image, and locally no image exists. Fix: ship the script as an input (the processor's "
-        "code=, or a channel)."
-    ]
-
-
-def _check_data(label: str, step_type: str, arguments: dict[str, Any]) -> list[str]:
-    problems = []
-    count = _instance_count(step_type, arguments)
-    if isinstance(count, int) and not 1 <= count <= hosts.MAX_HOSTS:
-        problems.append(
-            f"{label}: InstanceCount {count} is outside 1..{hosts.MAX_HOSTS} for local hosts."
-        )
-    for name, local in _local_paths(step_type, arguments):
-        if isinstance(local, str) and not (
-            local == CONTAINER_ROOT or local.startswith(CONTAINER_ROOT + "/")
-        ):
-            problems.append(
-                f"{label}: '{name}' has LocalPath '{local}', outside {CONTAINER_ROOT}; SageMaker "
-                f"requires job paths under {CONTAINER_ROOT} too. Fix: use /opt/ml/processing/..."
-            )
-    for name, source in _data_sources(step_type, arguments):
-        if source is None:
-            problems.append(
-                f"{label}: input '{name}' is not an S3 input (DatasetDefinition, file system "
-                "sources are not supported locally). Fix: read the data from S3."
-            )
-            continue
-        data_type = source.get("S3DataType", "S3Prefix")
-        if isinstance(data_type, str) and data_type != "S3Prefix":
-            problems.append(
-                f"{label}: input '{name}' has S3DataType '{data_type}'; only S3Prefix runs "
-                "locally. Fix: point it at a prefix."
-            )
-    return problems
-
-
-def _local_paths(step_type: str, arguments: dict[str, Any]) -> list[tuple[str, Any]]:
-    if step_type != "Processing":
-        checkpoint = arguments.get("CheckpointConfig") or {}
-        return [("CheckpointConfig", checkpoint["LocalPath"])] if "LocalPath" in checkpoint else []
-    outputs = (arguments.get("ProcessingOutputConfig") or {}).get("Outputs") or []
-    return [
-        (item.get("InputName", "?"), (item.get("S3Input") or {}).get("LocalPath"))
-        for item in arguments.get("ProcessingInputs") or []
-    ] + [
-        (item.get("OutputName", "?"), (item.get("S3Output") or {}).get("LocalPath"))
-        for item in outputs
-    ]
-
-
-def _data_sources(step_type: str, arguments: dict[str, Any]) -> list[tuple[str, Any]]:
-    if step_type == "Processing":
-        return [
-            (item.get("InputName", "?"), item.get("S3Input"))
-            for item in arguments.get("ProcessingInputs") or []
-        ]
-    return [
-        (channel.get("ChannelName", "?"), (channel.get("DataSource") or {}).get("S3DataSource"))
-        for channel in arguments.get("InputDataConfig") or []
-    ]
-
-
-def _instance_count(step_type: str, arguments: dict[str, Any]) -> Any:
-    if step_type == "Processing":
-        resources = (arguments.get("ProcessingResources") or {}).get("ClusterConfig") or {}
-    else:
-        resources = arguments.get("ResourceConfig") or {}
-    return resources.get("InstanceCount", 1)
-
-
-def _instance_type(step_type: str, arguments: dict[str, Any]) -> str:
-    if step_type == "Processing":
-        resources = (arguments.get("ProcessingResources") or {}).get("ClusterConfig") or {}
-    else:
-        resources = arguments.get("ResourceConfig") or {}
-    return str(resources.get("InstanceType") or DEFAULT_INSTANCE_TYPE)
-
-
 def _launch(step_type: str, arguments: dict[str, Any], spec: JobSpec) -> runtimes.Launch:
     sandbox_problem = sandbox.problem()
     if sandbox_problem:
@@ -264,7 +112,7 @@ def _launch(step_type: str, arguments: dict[str, Any], spec: JobSpec) -> runtime
 
 
 def _cluster(step_type: str, arguments: dict[str, Any], spec: JobSpec) -> list[hosts.Host]:
-    count = _instance_count(step_type, arguments)
+    count = job_checks.instance_count(step_type, arguments)
     try:
         count = int(to_text(count))
     except ValueError:
@@ -305,119 +153,6 @@ def _stage_input(
         )
 
 
-# -- running the hosts --
-@dataclass
-class Worker:
-    host: hosts.Host
-    argv: list[str]  # as the container runs it
-    env: dict[str, str]
-    cwd: str  # a container path (/opt/ml/...) or a host path
-    interpreter: str = sys.executable
-    process: subprocess.Popen[bytes] | None = None
-
-
-def tail(path: Path, lines: int = 20) -> str:
-    if not path.exists():
-        return ""
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-
-def failure_reason(opt_ml: Path) -> str | None:
-    for name in ("failure", "message"):
-        path = opt_ml / "output" / name
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace").strip()
-            if text:
-                return text
-    return None
-
-
-def _start(worker: Worker) -> None:
-    host = worker.host
-    mounts = sandbox.Mounts(
-        host.opt_ml,
-        host.hosts_file,
-        host.name,
-        host.scratch,
-        sandbox.protected_prefixes(worker.interpreter),
-    )
-    argv = sandbox.wrap(["/bin/sh", "-c", 'cd "$0" && exec "$@"', worker.cwd, *worker.argv], mounts)
-    host.folder.mkdir(parents=True, exist_ok=True)
-    with host.stdout_log.open("wb") as out, host.stderr_log.open("wb") as err:
-        out.write(f"$ {' '.join(worker.argv)}\n".encode())
-        out.flush()
-        worker.process = subprocess.Popen(argv, stdout=out, stderr=err, env=worker.env)
-
-
-def _stop(workers: list[Worker]) -> None:
-    """SIGTERM, then SIGKILL after 10 s, as SageMaker stops a job."""
-    running = [w.process for w in workers if w.process and w.process.poll() is None]
-    for process in running:
-        process.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    for process in running:
-        try:
-            process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def run_workers(workers: list[Worker], spec: JobSpec, max_runtime: float) -> None:
-    """Run every host at once; the first failure stops the others (as SageMaker fails the whole
-    job); raise JobFailed with that host's reason, exit code and stderr tail."""
-    finished: list[tuple[Worker, int]] = []
-    done = threading.Condition()
-    timed_out = threading.Event()
-
-    def watch(worker: Worker) -> None:
-        assert worker.process is not None
-        code = worker.process.wait()
-        with done:
-            finished.append((worker, code))
-            done.notify_all()
-
-    try:
-        for worker in workers:
-            _start(worker)
-        for worker in workers:
-            threading.Thread(target=watch, args=(worker,), daemon=True).start()
-        deadline = time.monotonic() + max_runtime
-        with done:
-            while len(finished) < len(workers):
-                if any(code != 0 for _, code in finished):
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    timed_out.set()
-                    break
-                done.wait(timeout=remaining)
-    except BaseException:
-        for worker in workers:
-            if worker.process and worker.process.poll() is None:
-                worker.process.kill()
-                worker.process.wait()
-        raise
-    _stop(workers)
-    if timed_out.is_set():
-        raise JobFailed(
-            f"MaxRuntimeExceeded: the job ran longer than {max_runtime:.0f} s "
-            "(StoppingCondition.MaxRuntimeInSeconds).",
-            None,
-            tail(spec.stderr_log),
-            spec.stderr_log,
-        )
-    failed = [(worker, code) for worker, code in finished if code != 0]
-    if failed:
-        worker, code = failed[0]
-        host = worker.host
-        where = f" (host {host.name} of {host.count})" if host.count > 1 else ""
-        reason = failure_reason(host.opt_ml) or (
-            f"AlgorithmError: the entry point exited with code {code}{where}."
-        )
-        raise JobFailed(reason, code, tail(host.stderr_log), host.stderr_log)
-
-
 def _max_runtime(arguments: dict[str, Any]) -> float:
     stopping = arguments.get("StoppingCondition") or {}
     return float(stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME))
@@ -446,9 +181,11 @@ def run_processing(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
     launch = _launch("Processing", arguments, spec)
     cluster = _cluster("Processing", arguments, spec)
     inputs = arguments.get("ProcessingInputs") or []
-    for _name, source in _data_sources("Processing", arguments):
+    for _name, source in job_checks.data_sources("Processing", arguments):
         if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
-            raise UnsupportedError(_check_data(f"step {spec.step}", "Processing", arguments)[0])
+            raise UnsupportedError(
+                job_checks.data_problems(f"step {spec.step}", "Processing", arguments)[0]
+            )
     for item in inputs:
         source = item["S3Input"]
         local = source["LocalPath"]
@@ -467,7 +204,7 @@ def run_processing(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
             raise UnsupportedError(
                 f"step {spec.step}: output '{item.get('OutputName')}' is not an S3Output."
             )
-    instance_type = _instance_type("Processing", arguments)
+    instance_type = job_checks.instance_type("Processing", arguments)
     for host in cluster:
         for item in outputs:
             map_path(item["S3Output"]["LocalPath"], host).mkdir(parents=True, exist_ok=True)
@@ -489,7 +226,7 @@ def run_processing(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
             )
             for host in cluster
         ]
-        run_workers(workers, spec, _max_runtime(arguments))
+        run_workers(workers, _max_runtime(arguments), spec.stderr_log)
     for host in cluster:  # each host uploads its own outputs to the same prefix, as on SageMaker
         for item in outputs:
             output = item["S3Output"]
@@ -550,9 +287,11 @@ def run_training(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
     launch = _launch("Training", arguments, spec)
     cluster = _cluster("Training", arguments, spec)
     algorithm = arguments.get("AlgorithmSpecification") or {}
-    for _name, source in _data_sources("Training", arguments):
+    for _name, source in job_checks.data_sources("Training", arguments):
         if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
-            raise UnsupportedError(_check_data(f"step {spec.step}", "Training", arguments)[0])
+            raise UnsupportedError(
+                job_checks.data_problems(f"step {spec.step}", "Training", arguments)[0]
+            )
     channels = []
     for channel in arguments.get("InputDataConfig") or []:
         name = channel["ChannelName"]
@@ -571,7 +310,7 @@ def run_training(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
     }
     checkpoint = arguments.get("CheckpointConfig") or {}
     checkpoint_path = checkpoint.get("LocalPath", "/opt/ml/checkpoints")
-    instance_type = _instance_type("Training", arguments)
+    instance_type = job_checks.instance_type("Training", arguments)
     input_data_config = {
         channel["ChannelName"]: {
             "TrainingInputMode": channel.get("InputMode")
@@ -633,7 +372,7 @@ def run_training(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
                     argv = script_mode.command(launch, user_args)
                     cwd = script_mode.CODE_DIR
                 workers.append(Worker(host, argv, env, cwd, launch.runtime.interpreter))
-            run_workers(workers, spec, _max_runtime(arguments))
+            run_workers(workers, _max_runtime(arguments), spec.stderr_log)
     finally:
         if checkpoint.get("S3Uri"):  # synced even on failure: a Spot restart resumes from it
             for host in cluster:
