@@ -3,9 +3,10 @@
 Why: a job started with the runner's own environment inherited the host's AWS credentials (its
 boto3 calls reached real AWS) and wrote hard-coded /opt/ml/... paths to the host's real /opt/ml.
 Here a job gets
-- an environment built from scratch: PATH (this Python's folder first), locale, HOME in the run
-  folder, fake credentials, AWS_ENDPOINT_URL(_S3) at the runner's local S3 endpoint, no AWS
-  config or credentials file, no instance metadata; nothing else of the host's environment;
+- an environment built from scratch: PATH (this Python's folder first), locale, thread limits
+  (OMP_NUM_THREADS, ...), HOME in the run folder, fake credentials, AWS_ENDPOINT_URL(_S3) at
+  the runner's local S3 endpoint, no AWS config or credentials file, no instance metadata;
+  nothing else of the host's environment;
 - the project's Python environment read-only (a job's pip cannot change the venv);
 - its own mount and UTS namespaces (`unshare --user --map-root-user --mount --uts`, unprivileged):
   the host's folder <run>/<step>/opt_ml is bind-mounted on /opt/ml (when the host has no /opt/ml,
@@ -27,7 +28,19 @@ from pathlib import Path
 
 FAKE_ACCESS_KEY = "LOCALRUNNERFAKEKEY00"
 FAKE_SECRET_KEY = "local-runner-fake-secret-not-valid-on-aws"  # noqa: S105 - fake on purpose
-KEPT_HOST_VARIABLES = ("PATH", "LANG", "LANGUAGE", "TZ", "TERM")
+KEPT_HOST_VARIABLES = (
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "TZ",
+    "TERM",
+    # thread limits are the machine's resource settings, not configuration a job could abuse:
+    # without them an OpenMP job on a busy machine spins on every core
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+)
 AWS_REQUEST_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
 
 # Runs inside the new namespaces (as the namespace's root), then execs the job: its pid is the
