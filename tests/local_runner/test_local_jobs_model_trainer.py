@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tarfile
 
+import pytest
 from sdk_session import pipeline_session
 
 from local_runner import jobs, objectstore
@@ -27,6 +28,8 @@ with open(os.path.join(os.environ["SM_MODEL_DIR"], "model.json"), "w") as handle
         handle,
     )
 """
+
+pytestmark = pytest.mark.slow  # the real SDK builds the definition (tens of seconds)
 
 
 def test_a_model_trainer_with_source_code_runs_the_sdks_driver(home, monkeypatch, tmp_path):

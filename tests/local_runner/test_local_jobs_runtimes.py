@@ -187,6 +187,7 @@ def xgboost_request(content_type: str = "text/csv", **overrides: str) -> dict:
     )
 
 
+@pytest.mark.slow  # xgboost training in a job
 def test_builtin_xgboost_trains_an_artifact_sagemakers_container_would_load(home):
     import numpy as np
     import xgboost
@@ -211,6 +212,7 @@ def test_builtin_xgboost_trains_an_artifact_sagemakers_container_would_load(home
     assert "#011train-auc:" in spec.stdout_log.read_text()
 
 
+@pytest.mark.slow  # xgboost training in a job
 def test_builtin_xgboost_reads_libsvm(home):
     def libsvm(seed: int, count: int) -> bytes:
         lines = []

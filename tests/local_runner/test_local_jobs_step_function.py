@@ -9,11 +9,14 @@ import json
 import os
 
 import cloudpickle
+import pytest
 from sdk_session import EXECUTION_ID, pipeline_session, resolve_execution
 
 from local_runner import jobs, objectstore
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+
+pytestmark = pytest.mark.slow  # the real SDK builds the definition (tens of seconds)
 
 
 def build_definition(monkeypatch) -> dict:
