@@ -102,6 +102,13 @@ def problem() -> str | None:
         text=True,
         check=False,
     )
+    if probe.returncode != 0 and _apparmor_restricts_user_namespaces():
+        return (
+            "local jobs run in an unprivileged user + mount namespace (a private /opt/ml), and "
+            "AppArmor refuses one here (kernel.apparmor_restrict_unprivileged_userns = 1, the "
+            "Ubuntu 24.04 default, GitHub's ubuntu-24.04 runners included). Fix: sudo sysctl -w "
+            "kernel.apparmor_restrict_unprivileged_userns=0 (in CI: a step before the tests)."
+        )
     if probe.returncode != 0:
         return (
             "local jobs run in an unprivileged user + mount namespace (a private /opt/ml), and "
@@ -110,6 +117,14 @@ def problem() -> str | None:
             "user.max_user_namespaces > 0; in a container: --security-opt seccomp=unconfined)."
         )
     return None
+
+
+def _apparmor_restricts_user_namespaces() -> bool:
+    switch = Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
+    try:
+        return switch.read_text().strip() == "1"
+    except OSError:
+        return False
 
 
 def require() -> None:
