@@ -154,3 +154,23 @@ def test_without_a_mount_namespace_the_job_is_refused_up_front(home, monkeypatch
         assert not spec.stdout_log.exists()  # nothing ran
     finally:
         sandbox.problem.cache_clear()
+
+
+@pytest.mark.parametrize("apparmor", [True, False])
+def test_a_refused_user_namespace_is_explained_with_its_fix(monkeypatch, apparmor):
+    import subprocess
+
+    refused = subprocess.CompletedProcess(
+        ["unshare"], 1, "", "unshare: write failed /proc/self/uid_map: Operation not permitted"
+    )
+    monkeypatch.setattr(sandbox.subprocess, "run", lambda *a, **k: refused)
+    monkeypatch.setattr(sandbox, "_apparmor_restricts_user_namespaces", lambda: apparmor)
+    sandbox.problem.cache_clear()
+    try:
+        reason = sandbox.problem()
+    finally:
+        sandbox.problem.cache_clear()
+    if apparmor:
+        assert "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0" in reason
+    else:
+        assert "Operation not permitted" in reason and "user.max_user_namespaces" in reason
