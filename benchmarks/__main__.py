@@ -1,4 +1,4 @@
-"""`python -m benchmarks definition|training|local|batch [options]`."""
+"""`python -m benchmarks definition|training|local|sharded|batch [options]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ COMMANDS = {
     "definition": "benchmarks.definition",
     "training": "benchmarks.training",
     "local": "benchmarks.local",
+    "sharded": "benchmarks.sharded",
     "batch": "benchmarks.batch",
     "setup": "benchmarks.setup_install",
 }
