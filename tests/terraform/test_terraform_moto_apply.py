@@ -34,6 +34,7 @@ MOTO_SERVER = REPO_ROOT / ".venv" / "bin" / "moto_server"
 FIXTURE_DEFINITION = (
     REPO_ROOT / "terraform" / "tests" / "fixtures" / "dev" / "pipeline-definition.json"
 )
+FIXTURE_BATCH_DEFINITION = FIXTURE_DEFINITION.with_name("batch-definition.json")
 SERVICES = (
     "applicationautoscaling", "cloudwatch", "ecr", "events", "iam", "kms", "lambda", "logs", "s3",
     "sagemaker", "scheduler", "secretsmanager", "sns", "sqs", "sts",
@@ -165,6 +166,7 @@ def test_apply_check_destroy_dev(tf, workdir, aws):
     common = [
         "-var-file=../environments/dev.tfvars",
         f"-var=pipeline_definition_file={FIXTURE_DEFINITION}",
+        f"-var=batch_definition_file={FIXTURE_BATCH_DEFINITION}",
         f"-var=deployments_file={workdir / 'no-deployment.json'}",
     ]
 
@@ -175,6 +177,7 @@ def test_apply_check_destroy_dev(tf, workdir, aws):
         "plan",
         "-var-file=../environments/dev.tfvars",
         f"-var=pipeline_definition_file={workdir / 'missing.json'}",
+        f"-var=batch_definition_file={FIXTURE_BATCH_DEFINITION}",
         check=False,
     )
     assert missing.returncode != 0
