@@ -50,8 +50,11 @@ def terraform_env(**extra: str) -> dict[str, str]:
 
 
 def copy_configuration(destination: Path) -> Path:
-    """terraform/ (without its .terraform, tests and bootstrap) and environments/, side by side."""
+    """terraform/ (without its .terraform, tests and bootstrap) and what it reads beside it:
+    environments/ and training_code/schema.json (the features the drift alarms watch)."""
     shutil.copytree(REPO_ROOT / "environments", destination / "environments")
+    (destination / "training_code").mkdir()
+    shutil.copy2(REPO_ROOT / "training_code" / "schema.json", destination / "training_code")
     shutil.copytree(
         TF_DIR,
         destination / "terraform",
