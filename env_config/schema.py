@@ -116,7 +116,7 @@ def _describe(error: Any, root: dict[str, Any]) -> list[tuple[str, str]]:
         wanted = subschema_at(root, [*where, key]).get("description", "")
         return [(dotted([*where, key]), f"{dotted([*where, key])}: missing. Add it: {wanted}")]
     allowed = _allowed(error, root)
-    line = f"{dotted(where)} = {show(error.instance)}: {_reason(error)}. Allowed: {allowed}"
+    line = f"{dotted(where)} = {show(error.instance)}: {reason(error)}. Allowed: {allowed}"
     return [(dotted(where), line)]
 
 
@@ -126,7 +126,7 @@ def _close(key: str, known: list[str], where: list[Any]) -> str:
     return dotted([*where, close[0] if close else key])
 
 
-def _reason(error: Any) -> str:
+def reason(error: Any) -> str:
     """What is wrong with the value, in a few words (the allowed form follows it)."""
     kind, limit, value = error.validator, error.validator_value, error.instance
     if kind == "type":

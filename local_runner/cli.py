@@ -9,19 +9,18 @@ the model: nothing was registered).
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
 from env_config import EnvConfigError
-from local_runner import endpoint, lifecycle
-from local_runner.executor import DefinitionError, parse_overrides
+from local_runner import endpoint, lifecycle, params
+from local_runner.executor import DefinitionError
 from local_runner.expressions import ExpressionError, UnsupportedError
 from local_runner.registry import RegistryError
 
 
 def _overrides(text: str | None) -> dict[str, str]:
-    return parse_overrides(shlex.split(text or ""))
+    return params.parse(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -58,7 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return dispatch(args)
-    except (DefinitionError, UnsupportedError, ExpressionError, EnvConfigError) as error:
+    except (
+        DefinitionError,
+        UnsupportedError,
+        ExpressionError,
+        EnvConfigError,
+        params.ParamsError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (lifecycle.LocalError, RegistryError, endpoint.EndpointError) as error:
