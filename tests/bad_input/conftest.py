@@ -4,7 +4,6 @@ nothing was registered, approved, served or changed."""
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
@@ -13,17 +12,6 @@ import pytest
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))  # matrix_helpers, beside this file
 sys.path.insert(0, str(HERE.parent / "local_runner"))  # runner_fixtures (the hand-written run)
-
-
-def tree_digest(root: Path) -> dict[str, str]:
-    """Every file under root with the SHA-256 of its content: "nothing changed" is equality."""
-    if not root.exists():
-        return {}
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file()
-    }
 
 
 @pytest.fixture
