@@ -37,7 +37,7 @@ logs: env-check $(STAMP) ## Print a pipeline step's logs, latest run: make logs 
 ifeq ($(ENV),local)
 	$(PY) -m local_runner logs --step "$$STEP"
 else
-	$(DEPLOY_CLI) logs --env $(ENV) --step $(STEP)
+	$(DEPLOY_CLI) logs --env $(ENV) --step "$$STEP"
 endif
 
 smoke-test: env-check $(STAMP) ## Invoke the endpoint with rows of the test split; check answers and latency [TEST_DATA=]
