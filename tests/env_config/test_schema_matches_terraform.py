@@ -203,9 +203,6 @@ PROBES = {
 # Where the schema refuses more than Terraform, on purpose (the reason is the schema's own rule).
 STRICTER = {
     ("pipeline.processing_instance_type", "ml.t2.medium"): "SageMaker Processing offers no t2",
-    ("pipeline.processing_instance_type", "ml.m5.huge"): "sizes are medium, large or <n>xlarge",
-    ("resources.prefix", "Dev"): "the prefix is a lowercase name",
-    ("endpoint.autoscaling.max_capacity", 0): "Terraform checks max >= min, the schema also >= 1",
 }
 
 
