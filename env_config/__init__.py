@@ -204,8 +204,6 @@ def check_promote_from(config: EnvConfig) -> None:
 
 def check_promotion_chain(config: EnvConfig) -> None:
     """Follow promote_from through the other files: a cycle would promote a package forever."""
-    import yaml
-
     chain = [config.name]
     source = config.get("approval.promote_from")
     while source:
@@ -216,5 +214,12 @@ def check_promotion_chain(config: EnvConfig) -> None:
                 "of these files."
             )
         chain.append(source)
-        raw = yaml.safe_load((config.path.parent / f"{source}.yaml").read_text(encoding="utf-8"))
-        source = ((raw or {}).get("approval") or {}).get("promote_from")
+        path = config.path.parent / f"{source}.yaml"
+        try:
+            raw = read_mapping(path, shown_path(path))
+        except YamlFileError as error:
+            raise EnvConfigError(
+                f"{error} (read for {shown_path(config.path)}'s promotion chain)"
+            ) from None
+        approval = raw.get("approval")
+        source = approval.get("promote_from") if isinstance(approval, dict) else None

@@ -284,3 +284,15 @@ def test_every_problem_is_reported_at_once(tmp_path):
         "  - endpoint.smoke_test.rows = 0",
         "  - pipeline.hyperparameters.max_itr",
     ]
+
+
+def test_a_broken_promotion_source_names_its_own_file(tmp_path, monkeypatch, capsys):
+    directory = tmp_path / "environments"
+    shutil.copytree(env_config.ENVIRONMENTS_DIR, directory)
+    (directory / "staging.yaml").write_text("approval: [\n")
+    monkeypatch.setattr(build_cli, "load", functools.partial(env_config.load, directory=directory))
+    out = tmp_path / "definition.json"
+    code = build_cli.main(["--env", "prod", "--out", str(out), "--git-sha", "0" * 40])
+    line = assert_refused(code, 2, capsys.readouterr().err, "staging.yaml: not valid YAML")
+    assert "prod.yaml's promotion chain" in line
+    assert not out.exists()
