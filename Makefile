@@ -18,7 +18,7 @@ ENVIRONMENTS := $(sort $(basename $(notdir $(wildcard environments/*.yaml))))
 USER_VARIABLES := ENV PARAMS PORT VERSION STEP MODEL_PACKAGE_ARN TEST_DATA TIMEOUT PROJECT \
 	AWS_REGION AWS_ACCOUNT_ID GITHUB_REPO FORCE STATUS IMAGE_TAG JOB_IMAGE_DIGEST \
 	INFERENCE_IMAGE_DIGEST SOURCE_REGISTRY PLAN_FILE CONFIRM DRY_RUN START_PIPELINE AUTO_APPROVE \
-	NO_WAIT NO_SMOKE_TEST
+	NO_WAIT NO_SMOKE_TEST PYTEST_WORKERS
 $(foreach v,$(USER_VARIABLES),$(if $(filter command% environment%,$(origin $(v))),$(eval override $(v) := $$(value $(v)))))
 export ENV_GIVEN := $(ENV)
 ENV_IS_NAME = $(and $(filter 1,$(words $(ENV))),$(if $(findstring %,$(ENV)),,$(filter $(ENV),$(ENVIRONMENTS))))
@@ -33,7 +33,7 @@ BUILD := build/$(ENV)
 # Tests run on every core (2 here and in CI); a file's tests stay on one worker (--dist loadfile),
 # so module fixtures (moto servers, terraform data dirs) are never shared across processes.
 PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
-PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST_PARALLEL = -n "$$PYTEST_WORKERS" --dist loadfile
 DEFINITION := $(BUILD)/pipeline-definition.json
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 

@@ -10,6 +10,8 @@ import pytest
 from local_runner import endpoint, lifecycle, objectstore
 from local_runner.executor import EXIT_STEP_FAILED
 
+pytestmark = pytest.mark.slow  # generates the definition and runs Preprocess for real
+
 
 @pytest.fixture(scope="module")
 def local(tmp_path_factory):
