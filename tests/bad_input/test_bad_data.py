@@ -39,6 +39,11 @@ ROWS = {
         "column 'mean_texture' holds a non-finite value (-inf",
         None,
     ),
+    "long-non-number-shown-cut": (
+        lambda f: with_cell(f, 4, "mean_area", "n" * 200).encode(),
+        "must be numeric, but data row 4 holds 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' (200 characters)",
+        "n" * 100,
+    ),
     "nan-text": (
         lambda f: with_cell(f, 4, "mean_radius", "nan").encode(),
         "column 'mean_radius' is empty in data row 4",
@@ -51,12 +56,12 @@ ROWS = {
     ),
     "huge-cell": (
         lambda f: with_cell(f, 2, "mean_radius", HUGE_CELL).encode(),
-        "(5000000 characters)",
+        "column 'mean_radius' holds a cell of 5000000 characters in data row 2",
         "x" * 100,
     ),
     "long-cell-in-a-numeric-column": (
         lambda f: with_cell(f, 6, "mean_radius", "a" + BIG).encode(),
-        "column 'mean_radius' must be numeric, but data row 6 holds 'a777",
+        "column 'mean_radius' holds a cell of 2001 characters in data row 6",
         BIG,
     ),
     "gzip-file": (
