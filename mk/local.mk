@@ -10,7 +10,7 @@ LOCAL_PARAMS_ARG = $(if $(PARAMS),--params "$$PARAMS")
 LOCAL_TARGETS := run models approve reject serve undeploy local-deploy repair
 
 .PHONY: local-only run models approve reject serve undeploy repair local-deploy local-test \
-	 benchmark-local
+	 benchmark-local benchmark-sharded
 
 local-only: env-check ## Refuse a local-runner target unless ENV=local, naming the AWS equivalent
 	@if [ "$(ENV)" != "local" ]; then \
@@ -48,3 +48,6 @@ local-test: $(STAMP) ## Only the local runner's tests (make test runs them too)
 
 benchmark-local: $(STAMP) ## Measure the local runner (overhead, cached rerun, endpoint) for docs/benchmarks.md
 	$(PY) -m benchmarks local
+
+benchmark-sharded: $(STAMP) ## Measure a 4-host ShardedByS3Key processing step on 1M rows vs 1 host for docs/benchmarks.md
+	$(PY) -m benchmarks sharded

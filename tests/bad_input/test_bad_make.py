@@ -46,7 +46,7 @@ def test_no_recipe_uses_a_user_variable_as_text():
     reduced to the name of an environments/*.yaml file (or nothing) before any recipe runs."""
     names = [name for name in user_variables() if name != "ENV"]
     reference = re.compile(r"\$[({](" + "|".join(names) + r")[)}]")
-    allowed = re.compile(r"(\$\(if |\$\(filter [^,]*,|ifn?eq \(|\$\(value |\$\(origin )$")
+    allowed = re.compile(r"(\$\(if |\$\(filter(-out)? [^,]*,|ifn?eq \(|\$\(value |\$\(origin )$")
     offenders = []
     for path in MAKEFILES:
         for number, line in enumerate(path.read_text().splitlines(), start=1):
@@ -113,6 +113,7 @@ ROWS = {
         "-m deploy smoke-test --env staging --test-data",
         True,
     ),
+    "keep": (["prune", "ENV=dev"], "KEEP", 0, "-m deploy prune --env dev --keep ", True),
     "status": (
         ["dag", "ENV=dev"],
         "STATUS",
