@@ -2,7 +2,7 @@
 
 Generates build/local/batch-definition.json when stale (python -m build_pipeline --kind batch),
 stages training_code/ as CI does, copies INPUT (a CSV file or a folder of them) to
-<prefix>/batch/input/<name> and runs the definition with InputDataUri pointing there; without
+<prefix>/batch/input/<file stem or folder name>/ and runs the definition with InputDataUri pointing there; without
 INPUT it scores everything under <prefix>/batch/input/, as a scheduled run on AWS does. The
 predictions land in <prefix>/batch/output/<date>/ of the local object store and are printed
 with the path of the folder.
@@ -65,7 +65,7 @@ def ensure_definition(path: Path = DEFINITION, out=print) -> Path:
 
 
 def stage_input(local: lifecycle.Local, source: Path) -> str:
-    """Copy a CSV file or a folder of them under <prefix>/batch/input/<name>; returns its URI."""
+    """Copy a CSV file or a folder of them to <prefix>/batch/input/<stem or name>/; its URI."""
     if not source.exists():
         raise lifecycle.LocalError(f"INPUT={source}: no such file or folder.")
     files = [source] if source.is_file() else sorted(source.rglob("*.csv"))
@@ -74,14 +74,13 @@ def stage_input(local: lifecycle.Local, source: Path) -> str:
             f"INPUT={source}: give a .csv file (header row with the schema's features) or a "
             "folder holding .csv files."
         )
-    uri = local.config.s3_uri("batch", "input", source.name)
-    for stale, _file in objectstore.list_objects(uri + ("" if source.is_file() else "/")):
+    # its own folder, a prefix ending in '/' (what InputDataUri must be): batch/input/<name>/
+    uri = local.config.s3_uri("batch", "input", source.stem if source.is_file() else source.name)
+    for stale, _file in objectstore.list_objects(uri + "/"):
         objectstore.delete(objectstore.uri_for(local.config.bucket, stale))
-    if source.is_file():
-        objectstore.put_file(source, uri)
-        return uri
     for file in files:
-        objectstore.put_file(file, f"{uri}/{file.relative_to(source).as_posix()}")
+        relative = file.name if source.is_file() else file.relative_to(source).as_posix()
+        objectstore.put_file(file, f"{uri}/{relative}")
     return uri + "/"
 
 
