@@ -452,27 +452,52 @@ def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
         sagemaker_session=session,
     )
     definition = json.loads(pipeline.definition())
-    complete_job_definitions(definition, config.get("network"))
+    complete_job_definitions(definition, config.get("network"), {train.name: "train.py"})
     return definition
 
 
-def complete_job_definitions(definition: dict, network: dict) -> None:
+def complete_job_definitions(
+    definition: dict, network: dict, entry_points: dict[str, str] | None = None
+) -> None:
     """Complete what the SDK leaves out of the job definitions.
 
     Train: ModelTrainer sets ContainerEntrypoint only together with SourceCode, which uploads SDK
     driver scripts under time-stamped keys (the JSON would differ on every run). We pass the code
     as a channel instead and state the entry point here, so any runner (SageMaker or the local one)
-    knows what to execute from the definition alone.
+    knows what to execute from the definition alone. `entry_points` names each Training step's
+    script (step name -> file in the code channel); a Training step with neither a mapped script
+    nor its own ContainerEntrypoint is an error, never a silent train.py.
     Tune: the tuner drops the trainer's network isolation and inter-container encryption; a tuning
     job must be as isolated as a single training job.
+    Steps nested in a Condition's IfSteps/ElseSteps are completed like top-level ones.
     """
-    for step in definition["Steps"]:
+    entry_points = entry_points or {}
+    for step in _all_steps(definition["Steps"]):
         if step["Type"] == "Training":
             spec = step["Arguments"]["AlgorithmSpecification"]
-            spec["ContainerEntrypoint"] = ["python3", f"{TRAINING_CODE}/train.py"]
+            if step["Name"] in entry_points:
+                spec["ContainerEntrypoint"] = ["python3", f"{TRAINING_CODE}/{entry_points[step['Name']]}"]
+            elif not spec.get("ContainerEntrypoint"):
+                raise ValueError(
+                    f"Training step {step['Name']} has no entry point: pass it to "
+                    f"complete_job_definitions (entry_points={{'{step['Name']}': '<script>.py'}})."
+                )
         if step["Type"] == "Tuning":
             job = step["Arguments"]["TrainingJobDefinition"]
             job["EnableNetworkIsolation"] = bool(network["enable_network_isolation"])
             job["EnableInterContainerTrafficEncryption"] = bool(
                 network["encrypt_inter_container_traffic"]
             )
+
+
+def _all_steps(steps: list) -> list[dict]:
+    """Every step object, including those nested in Condition branches (depth first)."""
+    found = []
+    for step in steps:
+        if not isinstance(step, dict):
+            continue  # a branch may name a step instead of nesting it
+        found.append(step)
+        if step.get("Type") == "Condition":
+            arguments = step.get("Arguments") or {}
+            found += _all_steps([*(arguments.get("IfSteps") or []), *(arguments.get("ElseSteps") or [])])
+    return found
