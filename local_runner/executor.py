@@ -7,7 +7,9 @@ attributes of the resolved request, plus the content hash of every S3 input) mat
 earlier run within CacheConfig.ExpireAfter are reused and shown as cached.
 
 Before anything runs, the whole definition is checked: an unsupported step type, function,
-condition or execution variable is an error that names it; nothing is silently skipped.
+condition or execution variable is an error that names it (and, for a step only AWS can run, how
+to stub it); nothing is silently skipped. Independent steps run in parallel, up to the definition's
+ParallelismConfiguration.MaxParallelExecutionSteps (SageMaker's default, 50, when it has none).
 """
 
 from __future__ import annotations
@@ -18,14 +20,27 @@ import os
 import re
 import secrets
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from env_config import REPO_ROOT
-from local_runner import fsutil, jobs, objectstore, paths
+from local_runner import (
+    fsutil,
+    jobs,
+    lambda_step,
+    lineage,
+    objectstore,
+    paths,
+    serving,
+    stubs,
+    transform,
+    tuning,
+)
 from local_runner.expressions import (
     CONDITION_TYPES,
     EXECUTION_VARIABLES,
@@ -40,8 +55,21 @@ from local_runner.expressions import (
     resolve,
 )
 from local_runner.registry import PENDING, Registry
+from local_runner.settings import StepSettings
 
-SUPPORTED_STEPS = ("Processing", "Training", "Condition", "Fail", "RegisterModel", "Model")
+SUPPORTED_STEPS = (
+    "Processing",
+    "Training",
+    "Condition",
+    "Fail",
+    "RegisterModel",
+    "Model",
+    "Transform",
+    "Tuning",
+    "Lambda",
+)
+DEFAULT_PARALLELISM = 50  # SageMaker's MaxParallelExecutionSteps when the definition sets none
+DONE = ("Succeeded", "Cached", "Stubbed")
 CACHEABLE = {
     "Processing": ("AppSpecification", "Environment", "ProcessingInputs"),
     "Training": (
@@ -53,10 +81,6 @@ CACHEABLE = {
         "HyperParameters",
         "InputDataConfig",
     ),
-}
-UNSUPPORTED_HINTS = {
-    "Tuning": " Hyperparameter tuning runs on SageMaker only: set pipeline.tuning.enabled: false "
-    "in environments/local.yaml (tuning jobs carry no entry point to run here).",
 }
 EXIT_OK, EXIT_STEP_FAILED, EXIT_DEFINITION, EXIT_FAIL_STEP = 0, 1, 2, 3
 
@@ -179,14 +203,55 @@ def _walk_conditions(conditions: Any, where: str) -> None:
             _walk_conditions(condition.get("Conditions"), where)
 
 
-def check(definition: dict[str, Any], nodes: dict[str, StepNode]) -> list[str]:
-    """Validate everything up front; returns the steps in a topological order."""
-    for node in nodes.values():
-        if node.type not in SUPPORTED_STEPS:
+def _check_kind(node: StepNode, settings: StepSettings) -> None:
+    """A step type this runner runs, or one the user stubbed; else say how to stub it."""
+    if node.name in settings.stubs:
+        return
+    hint = stubs.how_to_stub(node.name, node.type, settings.where)
+    if node.type == "Lambda":
+        function = str(node.spec.get("FunctionArn", ""))
+        handler = lambda_step.handler_for(function, settings.lambdas)
+        if handler is None:
             raise UnsupportedError(
-                f"step {node.name}: type '{node.type}' is not supported by the local runner "
-                f"(supported: {', '.join(SUPPORTED_STEPS)}).{UNSUPPORTED_HINTS.get(node.type, '')}"
+                f"step {node.name}: Lambda function '{function}' has no local handler; map it in "
+                f"{settings.where}: local_runner: lambdas: "
+                f"{lambda_step.function_name(function)}: path/to/file.py:handler, or {hint}."
             )
+        problem = lambda_step.handler_problem(handler)
+        if problem:
+            raise UnsupportedError(f"step {node.name}: Lambda handler {handler}: {problem}.")
+    elif node.type in stubs.STUB_ONLY:
+        raise UnsupportedError(
+            f"step {node.name}: type '{node.type}' runs only on AWS; to run the pipeline "
+            f"locally, {hint}."
+        )
+    elif node.type not in SUPPORTED_STEPS:
+        raise UnsupportedError(
+            f"step {node.name}: type '{node.type}' is not supported by the local runner "
+            f"(supported: {', '.join(SUPPORTED_STEPS)}); to run the pipeline anyway, {hint}."
+        )
+    if node.type == "Transform":
+        processing = (node.spec.get("Arguments") or {}).get("DataProcessing") or {}
+        for what in ("InputFilter", "OutputFilter"):
+            if isinstance(processing.get(what), (str, type(None))):
+                transform.check_filter(processing.get(what), node.name, what)
+
+
+def upfront_checks(definition: dict[str, Any]) -> None:
+    """Checks of other packages that must pass before any step runs (entry points of job
+    images, the definition's schema); each is one line here as it lands."""
+
+
+def check(
+    definition: dict[str, Any],
+    nodes: dict[str, StepNode],
+    settings: StepSettings | None = None,
+) -> list[str]:
+    """Validate everything up front; returns the steps in a topological order."""
+    settings = settings or StepSettings()
+    upfront_checks(definition)
+    for node in nodes.values():
+        _check_kind(node, settings)
         arguments = node.spec.get("Arguments") or {}
         if node.type == "Condition":
             _walk_conditions(arguments.get("Conditions"), node.name)
@@ -365,8 +430,11 @@ class Executor:
         use_cache: bool = True,
         out: Callable[[str], None] | None = None,
         definition_sha256: str = "",
+        settings: StepSettings | None = None,
     ):
         self.definition = definition
+        self.settings = settings or StepSettings()
+        self._lock = threading.RLock()
         self.pipeline_name = pipeline_name
         self.region = region
         self.account = account
@@ -379,7 +447,9 @@ class Executor:
         )
         self.parameters = resolve_parameters(definition, overrides or {})
         self.nodes = flatten(definition)
-        self.order = check(definition, self.nodes)
+        self.order = check(definition, self.nodes, self.settings)
+        parallelism = definition.get("ParallelismConfiguration") or {}
+        self.max_parallel = int(parallelism.get("MaxParallelExecutionSteps") or DEFAULT_PARALLELISM)
 
     # -- context helpers --
     def _read_property_file(self, reference: PropertyFileRef) -> Any:
@@ -413,7 +483,8 @@ class Executor:
             raise ExpressionError(f"{what}: {uri} is not valid JSON ({error}).") from error
 
     def _say(self, line: str) -> None:
-        self.out(line)
+        with self._lock:
+            self.out(line)
 
     # -- the run --
     def run(self, execution_id: str | None = None) -> ExecutionResult:
@@ -448,47 +519,9 @@ class Executor:
             f"(folder {folder})"
         )
         self._record(result, started)
-        stop: str | None = None
-        width = max(len(name) for name in self.order)
-        for index, name in enumerate(self.order, 1):
-            node = self.nodes[name]
-            tag = f"[{index}/{len(self.order)}] {name:<{width}} {node.type:<13}"
-            reason = stop or self._not_runnable(node, results)
-            if reason:
-                results[name] = StepResult(name, node.type, "NotRun", detail=reason)
-                self._say(f"{tag} not run: {reason}")
-                continue
-            self._say(f"{tag} started")
-            step_started = time.time()
-            try:
-                step_result = self._run_step(node, execution_id, folder)
-            except (ExpressionError, UnsupportedError, DefinitionError) as error:
-                step_result = StepResult(name, node.type, "Failed", detail=str(error))
-            except jobs.JobFailed as error:
-                step_result = StepResult(
-                    name,
-                    node.type,
-                    "Failed",
-                    detail=error.reason,
-                    exit_code=error.exit_code,
-                    log=str(error.log),
-                )
-                step_result.properties = {"stderr_tail": error.stderr_tail}
-            except Exception as error:  # a bug or an I/O error: report it like a failed job
-                step_result = StepResult(
-                    name, node.type, "Failed", detail=f"{type(error).__name__}: {error}"
-                )
-            step_result.seconds = time.time() - step_started
-            results[name] = step_result
-            if step_result.status in ("Succeeded", "Cached"):
-                self.context.steps[name] = step_result.properties
-            self._report(tag, step_result)
-            if step_result.status == "Failed":
-                result.status = "Failed"
-                result.failure = f"{name}: {step_result.detail}"
-                result.exit_code = EXIT_FAIL_STEP if node.type == "Fail" else EXIT_STEP_FAILED
-                stop = f"the execution stopped after {name} failed"
-            self._record(result, started)
+        self._width = max(len(name) for name in self.order)
+        self._started_count = 0
+        self._schedule(result, execution_id, folder, started)
         if result.status == "Executing":
             result.status = "Succeeded"
         self._record(result, started)
@@ -499,6 +532,90 @@ class Executor:
             f"({cached} step(s) cached)" + (f": {result.failure}" if result.failure else "")
         )
         return result
+
+    def _schedule(
+        self, result: ExecutionResult, execution_id: str, folder: Path, started: float
+    ) -> None:
+        """Start every step whose dependencies are done, up to max_parallel at once; after a
+        failure, start nothing new and let running steps finish (as SageMaker does)."""
+        results = result.steps
+        pending = list(self.order)
+        running: dict[Future, str] = {}
+        stop: str | None = None
+        with ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
+            while pending or running:
+                for name in list(pending):
+                    node = self.nodes[name]
+                    if not all(d in results for d in node.depends):
+                        continue
+                    reason = stop or self._not_runnable(node, results)
+                    if reason:
+                        pending.remove(name)
+                        with self._lock:
+                            results[name] = StepResult(name, node.type, "NotRun", detail=reason)
+                        self._say(f"{self._tag(node, None)} not run: {reason}")
+                        continue
+                    if len(running) >= self.max_parallel:
+                        break
+                    pending.remove(name)
+                    with self._lock:
+                        self._started_count += 1
+                        index = self._started_count
+                    self._say(f"{self._tag(node, index)} started")
+                    future = pool.submit(self._timed_step, node, execution_id, folder)
+                    running[future] = name
+                    future.index = index  # type: ignore[attr-defined]
+                if not running:
+                    if pending:  # cannot happen after check(); never spin
+                        raise DefinitionError(f"steps {pending} can never start.")
+                    break
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    name = running.pop(future)
+                    node = self.nodes[name]
+                    step_result = future.result()
+                    with self._lock:
+                        results[name] = step_result
+                        if step_result.status in DONE:
+                            self.context.steps[name] = step_result.properties
+                    self._report(self._tag(node, future.index), step_result)  # type: ignore
+                    if step_result.status == "Failed" and result.status != "Failed":
+                        result.status = "Failed"
+                        result.failure = f"{name}: {step_result.detail}"
+                        result.exit_code = (
+                            EXIT_FAIL_STEP if node.type == "Fail" else EXIT_STEP_FAILED
+                        )
+                        stop = f"the execution stopped after {name} failed"
+                    self._record(result, started)
+
+    def _tag(self, node: StepNode, index: int | None) -> str:
+        position = f"[{index}/{len(self.order)}]" if index else "[-]"
+        return f"{position} {node.name:<{self._width}} {node.type:<13}"
+
+    def _timed_step(self, node: StepNode, execution_id: str, folder: Path) -> StepResult:
+        """Run one step (in a worker thread); every error becomes a Failed result."""
+        name = node.name
+        step_started = time.time()
+        try:
+            step_result = self._run_step(node, execution_id, folder, step_started)
+        except (ExpressionError, UnsupportedError, DefinitionError) as error:
+            step_result = StepResult(name, node.type, "Failed", detail=str(error))
+        except jobs.JobFailed as error:
+            step_result = StepResult(
+                name,
+                node.type,
+                "Failed",
+                detail=error.reason,
+                exit_code=error.exit_code,
+                log=str(error.log),
+            )
+            step_result.properties = {"stderr_tail": error.stderr_tail}
+        except Exception as error:  # a bug or an I/O error: report it like a failed job
+            step_result = StepResult(
+                name, node.type, "Failed", detail=f"{type(error).__name__}: {error}"
+            )
+        step_result.seconds = time.time() - step_started
+        return step_result
 
     def _not_runnable(self, node: StepNode, results: dict[str, StepResult]) -> str | None:
         if node.branch:
@@ -518,9 +635,10 @@ class Executor:
             self._say(
                 f"{tag} cached ({step.seconds:.1f}s; reused from execution {step.cached_from})"
             )
-        elif step.status == "Succeeded":
+        elif step.status in ("Succeeded", "Stubbed"):
             extra = f" - {step.detail}" if step.detail else ""
-            self._say(f"{tag} succeeded ({step.seconds:.1f}s){extra}")
+            verb = "succeeded" if step.status == "Succeeded" else "Stubbed"
+            self._say(f"{tag} {verb} ({step.seconds:.1f}s){extra}")
         else:
             self._say(f"{tag} FAILED ({step.seconds:.1f}s): {step.detail}")
             if step.exit_code is not None:
@@ -534,6 +652,10 @@ class Executor:
                 self._say(f"    full log: {step.log} (and stdout.log beside it)")
 
     def _record(self, result: ExecutionResult, started: float) -> None:
+        with self._lock:
+            self._write_record(result, started)
+
+    def _write_record(self, result: ExecutionResult, started: float) -> None:
         fsutil.write_json(
             result.folder / "execution.json",
             {
@@ -548,7 +670,7 @@ class Executor:
                 "Parameters": self.parameters,
                 "DefinitionSha256": self.definition_sha256,
                 "Registered": result.registered,
-                "StepOrder": list(result.steps),
+                "StepOrder": [name for name in self.order if name in result.steps],
                 "Steps": {
                     name: {
                         "Type": s.type,
@@ -560,18 +682,32 @@ class Executor:
                         "Log": s.log,
                         "Properties": s.properties if s.status != "Failed" else {},
                     }
-                    for name, s in result.steps.items()
+                    for name, s in list(result.steps.items())
                 },
             },
         )
         self._last_result = result
 
     # -- steps --
-    def _run_step(self, node: StepNode, execution_id: str, folder: Path) -> StepResult:
+    def _run_step(
+        self, node: StepNode, execution_id: str, folder: Path, step_started: float
+    ) -> StepResult:
         arguments = node.spec.get("Arguments") or {}
+        context = self.context.at(
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(step_started))
+        )  # ExecutionVariables.CURRENT_DATETIME is the step's own start time
+        if node.name in self.settings.stubs:
+            declared = stubs.properties(node.name, node.type, self.settings.stubs[node.name])
+            return StepResult(
+                node.name,
+                node.type,
+                "Stubbed",
+                detail=f"declared outputs from {self.settings.where}",
+                properties=declared,
+            )
         if node.type == "Condition":
-            return self._condition(node, arguments)
-        resolved = resolve(arguments, self.context)
+            return self._condition(node, arguments, context)
+        resolved = resolve(arguments, context)
         if node.type == "Fail":
             message = resolved.get("ErrorMessage", "")
             return StepResult(node.name, node.type, "Failed", detail=str(message))
@@ -579,13 +715,91 @@ class Executor:
             return self._register(node, resolved, execution_id)
         if node.type == "Model":
             return self._model(node, resolved)
+        if node.type == "Lambda":
+            return self._lambda(node, resolved, folder)
+        job_name = re.sub(r"[^A-Za-z0-9-]", "-", f"pipelines-{execution_id}-{node.name}")[:63]
+        if node.type == "Transform":
+            return self._transform(node, resolved, job_name, folder)
+        if node.type == "Tuning":
+            return self._tuning(node, resolved, job_name, folder)
         return self._job(node, resolved, execution_id, folder)
 
-    def _condition(self, node: StepNode, arguments: dict[str, Any]) -> StepResult:
+    def _lambda(self, node: StepNode, arguments: dict[str, Any], folder: Path) -> StepResult:
+        handler = lambda_step.handler_for(str(node.spec["FunctionArn"]), self.settings.lambdas)
+        try:
+            properties = lambda_step.invoke(
+                handler, arguments, node.spec.get("OutputParameters") or [], folder / node.name
+            )
+        except lambda_step.LambdaFailed as error:
+            return StepResult(node.name, node.type, "Failed", detail=str(error))
+        values = ", ".join(f"{p['Name']}={p['Value']}" for p in properties["OutputParameters"])
+        return StepResult(
+            node.name, node.type, "Succeeded", detail=f"{handler}: {values}", properties=properties
+        )
+
+    def _container_of(self, node: StepNode, model_name: str) -> dict[str, Any]:
+        record = paths.home() / "models" / f"{model_name}.json"
+        if not record.is_file():
+            raise ExpressionError(
+                f"step {node.name}: model '{model_name}' was not created in this run; create it "
+                "with a model step (CreateModel) before the transform."
+            )
+        model = fsutil.read_json(record)
+        container = model.get("PrimaryContainer") or next(iter(model.get("Containers") or []), None)
+        if not container or not container.get("ModelDataUrl"):
+            raise ExpressionError(f"step {node.name}: model '{model_name}' has no ModelDataUrl.")
+        return container
+
+    def _transform(
+        self, node: StepNode, arguments: dict[str, Any], job_name: str, folder: Path
+    ) -> StepResult:
+        container = self._container_of(node, str(arguments.get("ModelName")))
+        arn = f"arn:aws:sagemaker:{self.region}:{self.account}:transform-job/{job_name.lower()}"
+        try:
+            properties = transform.run(
+                arguments, node.name, job_name, container, folder / node.name, arn, self._say
+            )
+        except (transform.TransformFailed, serving.ServingError) as error:
+            return StepResult(node.name, node.type, "Failed", detail=str(error))
+        output = properties["TransformOutput"]["S3OutputPath"]
+        return StepResult(
+            node.name, node.type, "Succeeded", detail=f"output {output}", properties=properties
+        )
+
+    def _tuning(
+        self, node: StepNode, arguments: dict[str, Any], job_name: str, folder: Path
+    ) -> StepResult:
+        tuning_job = job_name[:32].rstrip("-")
+
+        def train(request: dict[str, Any], trial: str) -> dict[str, Any]:
+            spec = jobs.JobSpec(
+                node.name, trial, folder / node.name / trial, self.region, self.account
+            )
+            return jobs.run_training(request, spec)
+
+        properties = tuning.run(arguments, node.name, tuning_job, train, self._say)
+        properties["HyperParameterTuningJobArn"] = (
+            f"arn:aws:sagemaker:{self.region}:{self.account}:hyper-parameter-tuning-job/"
+            f"{tuning_job.lower()}"
+        )
+        best = properties["BestTrainingJob"]
+        metric = best["FinalHyperParameterTuningJobObjectiveMetric"]
+        return StepResult(
+            node.name,
+            node.type,
+            "Succeeded",
+            detail=(
+                f"best of {len(properties['TrainingJobSummaries'])}: {best['TrainingJobName']} "
+                f"{metric['MetricName']}={metric['Value']:g} {best['TunedHyperParameters']}"
+            ),
+            properties=properties,
+        )
+
+    def _condition(self, node: StepNode, arguments: dict[str, Any], context: Context) -> StepResult:
         outcomes = []
         for condition in arguments.get("Conditions") or []:
-            value = evaluate(condition, self.context)
-            outcomes.append(f"{describe(condition, self.context)} is {value}")
+            value = evaluate(condition, context)
+            outcomes.append(f"{describe(condition, context)} is {value}")
             if not value:
                 break  # all conditions must hold; the first false one is the reason
         outcome = all(o.endswith("True") for o in outcomes)
@@ -663,13 +877,13 @@ class Executor:
                 f"step {node.name}: InferenceSpecification.Containers[0].ModelDataUrl is missing."
             )
         container = containers[0]
+        documents = self._metrics_documents(node, arguments)
         statistics = ((arguments.get("ModelMetrics") or {}).get("ModelQuality") or {}).get(
             "Statistics"
         ) or {}
-        metrics: dict[str, Any] = {}
-        if statistics.get("S3Uri"):
-            metrics = self._read_s3_json(statistics["S3Uri"], f"{node.name} ModelMetrics")
+        metrics = documents.get("ModelQuality.Statistics") or next(iter(documents.values()), {})
         lineage = self._lineage(execution_id)
+        lineage["MetricsDocuments"] = documents
         record = self.registry.register(
             group,
             model_data_url=container["ModelDataUrl"],
@@ -682,14 +896,15 @@ class Executor:
             description=arguments.get("ModelPackageDescription", ""),
             request=arguments,
         )
-        self._last_result.registered.append(
-            {
-                "group": group,
-                "version": record["ModelPackageVersion"],
-                "status": record["ModelApprovalStatus"],
-                "duplicate": bool(record.get("Duplicate")),
-            }
-        )
+        with self._lock:
+            self._last_result.registered.append(
+                {
+                    "group": group,
+                    "version": record["ModelPackageVersion"],
+                    "status": record["ModelApprovalStatus"],
+                    "duplicate": bool(record.get("Duplicate")),
+                }
+            )
         return StepResult(
             node.name,
             node.type,
@@ -710,15 +925,35 @@ class Executor:
             },
         )
 
+    def _metrics_documents(self, node: StepNode, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Every JSON document of ModelMetrics and DriftCheckBaselines (ModelQuality.Statistics,
+        Bias.Report, Explainability.Report, ...), keyed by where it sits."""
+        documents: dict[str, Any] = {}
+        for root in ("ModelMetrics", "DriftCheckBaselines"):
+            for section, sources in (arguments.get(root) or {}).items():
+                for kind, source in (sources or {}).items():
+                    uri = source.get("S3Uri") if isinstance(source, dict) else None
+                    content = str(source.get("ContentType", "application/json"))
+                    if uri and "json" in content:
+                        key = (
+                            section + "." + kind
+                            if root == "ModelMetrics"
+                            else f"{root}.{section}.{kind}"
+                        )
+                        documents[key] = self._read_s3_json(uri, f"{node.name} {root}.{key}")
+        return documents
+
     def _lineage(self, execution_id: str) -> dict[str, Any]:
-        data = {}
-        for name, value in self.parameters.items():
-            if isinstance(value, str) and value.startswith("s3://") and name.endswith("DataUri"):
-                data[name] = {"uri": value, "sha256": objectstore.content_hash(value)}
-        code = sorted(
-            {uri for uri in _strings(self.definition) if re.search(r"/code/[0-9a-f]{6,}/?$", uri)}
-        )
+        with self._lock:
+            steps = dict(self.context.steps)
+        found = lineage.collect(steps)
+        by_value = {v: k for k, v in self.parameters.items() if isinstance(v, str)}
+        data = {  # named after the parameter that supplied the URI, when one did
+            by_value.get(item["uri"], key): item for key, item in found["Data"].items()
+        }
+        code = found["Code"]
         return {
+            "Inputs": found["Inputs"],
             "PipelineName": self.pipeline_name,
             "PipelineExecutionId": execution_id,
             "DefinitionSha256": self.definition_sha256,
@@ -732,7 +967,7 @@ class Executor:
                     for key in ("ProcessingJobName", "TrainingJobName", "ModelArtifacts")
                     if key in props
                 }
-                for name, props in self.context.steps.items()
+                for name, props in steps.items()
             },
         }
 

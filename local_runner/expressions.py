@@ -65,6 +65,18 @@ class Context:
         self.read_property_file = read_property_file
         self.read_s3_json = read_s3_json
 
+    def at(self, current_datetime: str) -> Context:
+        """The same context as one step sees it: ExecutionVariables.CURRENT_DATETIME is that
+        step's start time (SageMaker evaluates it per step), everything else is shared."""
+        view = Context(
+            self.parameters,
+            {**self.execution, "CurrentDateTime": current_datetime},
+            self.read_property_file,
+            self.read_s3_json,
+        )
+        view.steps = self.steps
+        return view
+
 
 _TOKEN = re.compile(r"\.?([A-Za-z0-9_:\-]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 

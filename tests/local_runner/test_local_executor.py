@@ -190,14 +190,26 @@ def test_unknown_parameter_override_and_bad_values_are_refused(staged):
     ("mutate", "error", "message"),
     [
         (
-            lambda d: d["Steps"].append({"Name": "T", "Type": "Transform", "Arguments": {}}),
+            lambda d: d["Steps"].append({"Name": "AutoPilot", "Type": "AutoML", "Arguments": {}}),
             UnsupportedError,
-            "type 'Transform' is not supported",
+            "type 'AutoML' is not supported .*local_runner: stubs: AutoPilot",
         ),
         (
-            lambda d: d["Steps"].append({"Name": "Tune", "Type": "Tuning", "Arguments": {}}),
+            lambda d: d["Steps"].append({"Name": "Wait", "Type": "Callback", "Arguments": {}}),
             UnsupportedError,
-            "set pipeline.tuning.enabled: false",
+            "type 'Callback' runs only on AWS.*local_runner: stubs: Wait: {OutputParameters",
+        ),
+        (
+            lambda d: d["Steps"].append(
+                {
+                    "Name": "Notify",
+                    "Type": "Lambda",
+                    "FunctionArn": "arn:aws:lambda:us-east-1:" "000000000000:function:notify",
+                    "Arguments": {},
+                }
+            ),
+            UnsupportedError,
+            "Lambda function .* has no local handler; map it in .*lambdas: notify:",
         ),
         (
             lambda d: d["Steps"][0]["Arguments"]["Environment"].update(
