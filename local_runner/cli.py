@@ -1,4 +1,4 @@
-"""python -m local_runner: run, models, approve, reject, rollback, serve, undeploy, status, logs,
+"""python -m local_runner: run, stage, models, approve, reject, rollback, serve, undeploy, status, logs,
 deploy, smoke-test (ENV=local).
 
 Exit codes: 0 success; 1 a step or command failed; 2 a definition or usage error (unsupported step
@@ -14,10 +14,11 @@ import sys
 from pathlib import Path
 
 from env_config import EnvConfigError
-from local_runner import endpoint, lifecycle
+from local_runner import endpoint, lifecycle, objectstore
 from local_runner.executor import DefinitionError, parse_overrides
 from local_runner.expressions import ExpressionError, UnsupportedError
 from local_runner.registry import RegistryError
+from local_runner.settings import SettingsError
 
 
 def _overrides(text: str | None) -> dict[str, str]:
@@ -33,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--params", help='overrides, e.g. "AccuracyThreshold=0.95 MaxIter=50"')
     run.add_argument("--definition", type=Path, default=lifecycle.DEFINITION)
     run.add_argument("--no-cache", action="store_true", help="run every step, ignore the cache")
+    stage = commands.add_parser(
+        "stage", help="put a local file or folder into the object store (code, data)"
+    )
+    stage.add_argument("source", type=Path)
+    stage.add_argument("uri", help="s3://<bucket>/<key or prefix/>")
     commands.add_parser("models", help="list model package versions, status, metrics, lineage")
     for name in ("approve", "reject"):
         sub = commands.add_parser(name, help=f"{name} a model package version")
@@ -58,7 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return dispatch(args)
-    except (DefinitionError, UnsupportedError, ExpressionError, EnvConfigError) as error:
+    except (
+        DefinitionError,
+        UnsupportedError,
+        ExpressionError,
+        EnvConfigError,
+        SettingsError,
+        objectstore.ObjectStoreError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (lifecycle.LocalError, RegistryError, endpoint.EndpointError) as error:
@@ -86,6 +99,10 @@ def dispatch(args: argparse.Namespace) -> int:
         if any(item["status"] == "Approved" for item in result.registered):
             lifecycle.follow_champion(local)  # a running endpoint serves the new champion
         return result.exit_code
+    if args.command == "stage":
+        count = lifecycle.stage_path(args.source, args.uri)
+        print(f"Staged {count} file(s) at {args.uri} ({objectstore.path_for(args.uri)}).")
+        return 0
     if args.command == "models":
         print(lifecycle.describe_versions(local))
         return 0
@@ -129,13 +146,7 @@ def dispatch(args: argparse.Namespace) -> int:
         return lifecycle.deploy(local, args.port or local.port, _overrides(args.params), limit)
     if args.command == "smoke-test":
         port = args.port or (endpoint.status()["proxy"] or {}).get("port") or local.port
-        execution = lifecycle.latest_execution(with_step="Preprocess")
-        if execution is None:
-            raise lifecycle.LocalError("no execution with a test split yet: make run ENV=local")
-        rows, labels = lifecycle.test_rows(
-            execution, int(local.config.get("endpoint.smoke_test.rows"))
-        )
         limit = float(local.config.get("endpoint.smoke_test.max_latency_ms"))
-        lifecycle.smoke_test(port, rows, labels, limit)
+        lifecycle.run_smoke_test(local, port, limit)
         return 0
     raise AssertionError(args.command)

@@ -5,27 +5,26 @@ Make targets (mk/local.mk) are thin layers over these functions.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from build_pipeline import code_bundle
 from env_config import REPO_ROOT, EnvConfig, load
-from local_runner import endpoint, fsutil, objectstore, paths
+from local_runner import endpoint, fsutil, lineage, objectstore, paths, smoke
 from local_runner.executor import (
     EXIT_FAIL_STEP,
     DefinitionError,
     ExecutionResult,
     Executor,
+    flatten,
     load_definition,
 )
 from local_runner.registry import APPROVED, PENDING, Registry
+from local_runner.settings import StepSettings
 
 DEFINITION = REPO_ROOT / "build" / "local" / "pipeline-definition.json"
 SAMPLE_DATA = REPO_ROOT / "data" / "raw" / "breast_cancer.csv"
@@ -119,6 +118,50 @@ def stage_code(local: Local) -> str:
     return uri
 
 
+def stage_path(source: Path, uri: str) -> int:
+    """A local file or folder into the object store at uri (a folder's files under the prefix)."""
+    if source.is_dir():
+        return objectstore.upload_dir(source, uri)
+    if source.is_file():
+        target = uri if not uri.endswith("/") else uri + source.name
+        objectstore.put_file(source, target)
+        return 1
+    raise LocalError(f"{source}: no such file or folder to stage.")
+
+
+def code_locations(definition: dict[str, Any]) -> list[tuple[str, str]]:
+    """(step, uri) of every code location the definition names literally (code inputs and
+    channels, sagemaker_submit_directory, SAGEMAKER_SUBMIT_DIRECTORY)."""
+    found = []
+    for node in flatten(definition).values():
+        arguments = node.spec.get("Arguments") or {}
+        for record in lineage.inputs_of(node.name, arguments):
+            if record["kind"] == "code" and isinstance(record["uri"], str):
+                found.append((node.name, record["uri"]))
+    return found
+
+
+def resolve_code(local: Local, definition: dict[str, Any]) -> None:
+    """Every code location of the definition must be in the object store before anything runs:
+    this template's bundle is staged from training_code/; anything else must already be there."""
+    template = code_bundle.code_uri(local.config)
+    template_prefix = local.config.s3_uri("code") + "/"
+    for step, uri in code_locations(definition):
+        if uri == template:
+            stage_code(local)
+        elif uri.startswith(template_prefix):
+            raise DefinitionError(
+                f"step {step}: code location {uri} is an older training_code/ bundle than the "
+                f"current one ({template}); regenerate the definition: make definition ENV=local."
+            )
+        elif not objectstore.list_objects(uri):
+            raise DefinitionError(
+                f"step {step}: code location {uri} is not in the local object store "
+                f"({objectstore.path_for(uri)}); put the code there first: python -m local_runner "
+                f"stage <file or folder> {uri}"
+            )
+
+
 def stage_data(input_uri: str, out=print) -> None:
     """The sample dataset at InputDataUri, unless the user already put data there."""
     if objectstore.list_objects(input_uri):
@@ -147,7 +190,8 @@ def run(
     use_cache: bool = True,
     out=print,
 ) -> ExecutionResult:
-    if definition_path == DEFINITION:  # the generated one is kept current; a given file is as is
+    """Run any definition: the generated one (kept current), or a given file as it is."""
+    if definition_path == DEFINITION:
         ensure_definition(definition_path, out)
     definition = load_definition(definition_path)
     executor = Executor(
@@ -160,10 +204,9 @@ def run(
         use_cache=use_cache,
         out=out,
         definition_sha256=fsutil.sha256_bytes(definition_path.read_bytes()),
+        settings=StepSettings.from_config(local.config),
     )
-    code_uri = stage_code(local)
-    if code_uri not in definition_path.read_text(encoding="utf-8"):
-        raise DefinitionError(f"{definition_path} does not use the current code bundle {code_uri}.")
+    resolve_code(local, definition)
     parameters = executor.parameters
     if parameters.get("InputDataUri") == local.config.get("pipeline.input_data_uri"):
         stage_data(parameters["InputDataUri"], out)
@@ -205,75 +248,27 @@ def latest_execution(with_step: str | None = None) -> dict[str, Any] | None:
     return None
 
 
-def test_rows(execution: dict[str, Any], count: int) -> tuple[list[list[str]], list[int]]:
-    """The first rows of the test split of an execution: features (as text) and labels."""
-    outputs = execution["Steps"]["Preprocess"]["Properties"]["ProcessingOutputConfig"]["Outputs"]
-    uri = next(o["S3Output"]["S3Uri"] for o in outputs if o["OutputName"] == "test")
-    objects = [
-        path
-        for key, path in objectstore.list_objects(uri.rstrip("/") + "/")
-        if key.endswith(".csv")
-    ]
-    if not objects:
-        raise LocalError(f"no test split under {uri}.")
-    schema = json.loads((REPO_ROOT / "training_code" / "schema.json").read_text(encoding="utf-8"))
-    with objects[0].open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows, labels = [], []
-        for record in reader:
-            rows.append([record[name] for name in schema["features"]])
-            labels.append(int(float(record[schema["label"]])))
-            if len(rows) == count:
-                break
-    return rows, labels
-
-
-def smoke_test(
-    port: int, rows: list[list[str]], labels: list[int], max_latency_ms: float | None, out=print
-) -> dict[str, Any]:
-    """Invoke the endpoint with test rows: one prediction per row, valid labels and
-    probabilities, agreement with the true labels, and (optionally) a latency bound per row."""
-    body = "\n".join(",".join(row) for row in rows).encode()
-    status, payload, headers = endpoint.request(port, "POST", "/invocations", body, "text/csv")
-    if status != 200:
-        raise LocalError(f"smoke test: POST /invocations returned {status}: {payload[:300]!r}")
-    predictions = json.loads(payload)["predictions"]
-    if len(predictions) != len(rows):
-        raise LocalError(f"smoke test: {len(rows)} rows sent, {len(predictions)} predictions back.")
-    for index, prediction in enumerate(predictions):
-        if prediction.get("label") not in (0, 1) or not 0 <= float(prediction["probability"]) <= 1:
-            raise LocalError(f"smoke test: prediction {index} is not valid: {prediction}.")
-    agreement = sum(p["label"] == y for p, y in zip(predictions, labels, strict=True)) / len(rows)
-    if agreement < 0.8:
-        raise LocalError(
-            f"smoke test: only {agreement:.0%} of {len(rows)} test rows predicted correctly; the "
-            "served model does not behave like the evaluated one (feature order? wrong model?)."
+def run_smoke_test(local: Local, port: int, max_latency_ms: float | None, out=print) -> bool:
+    """Smoke-test the champion as served on port with its own test rows; False when skipped
+    (the reason is printed). Writes the rows to endpoint/sample-rows.csv for curl."""
+    version = local.registry.champion(local.group)["version"]
+    if version is None:
+        raise LocalError("no champion is served: make deploy ENV=local")
+    record = local.registry.get(local.group, version)
+    try:
+        rows = smoke.read_rows(
+            smoke.test_uri(record), int(local.config.get("endpoint.smoke_test.rows"))
         )
-    latencies = []
-    for row in rows:
-        started = time.perf_counter()
-        status, _, _ = endpoint.request(port, "POST", "/invocations", ",".join(row).encode())
-        latencies.append((time.perf_counter() - started) * 1000)
-        if status != 200:
-            raise LocalError(f"smoke test: a single-row request returned {status}.")
-    slowest = max(latencies)
-    if max_latency_ms is not None and slowest > max_latency_ms:
-        raise LocalError(
-            f"smoke test: slowest single-row request took {slowest:.0f} ms, over "
-            f"endpoint.smoke_test.max_latency_ms={max_latency_ms}."
-        )
-    result = {
-        "rows": len(rows),
-        "agreement": agreement,
-        "max_latency_ms": round(slowest, 2),
-        "version": headers.get("x-model-version"),
-    }
-    out(
-        f"Smoke test passed: {len(rows)} test rows -> {len(predictions)} predictions, "
-        f"{agreement:.0%} correct, slowest single row {slowest:.1f} ms "
-        f"(model version {result['version']})."
-    )
-    return result
+    except smoke.Skipped as reason:
+        out(f"Smoke test skipped: {reason}.")
+        return False
+    try:
+        smoke.smoke_test(port, rows, max_latency_ms, out)
+    except smoke.SmokeError as error:
+        raise LocalError(str(error)) from error
+    sample = paths.endpoint_dir() / "sample-rows.csv"
+    fsutil.write_bytes(sample, ("\n".join(",".join(r) for r in rows.rows) + "\n").encode())
+    return True
 
 
 def deploy(
@@ -322,13 +317,8 @@ def deploy(
         out(f"The champion (version {champion}) stays in service.")
     backend = serve_champion(local, port, out)
     out("== 4/4 Smoke test")
-    execution = latest_execution(with_step="Preprocess")
-    if execution is None:
-        raise LocalError("no execution with a test split to smoke-test with.")
-    rows, labels = test_rows(execution, int(local.config.get("endpoint.smoke_test.rows")))
-    smoke_test(port, rows, labels, max_latency_ms, out)
+    run_smoke_test(local, port, max_latency_ms, out)
     sample = paths.endpoint_dir() / "sample-rows.csv"
-    fsutil.write_bytes(sample, ("\n".join(",".join(r) for r in rows) + "\n").encode())
     out("")
     out(
         f"Done. Model version {backend['version']} of '{local.group}' serves on "
@@ -367,15 +357,16 @@ def describe_versions(local: Local) -> str:
             f"{champion if champion is not None else 'none'}"
         )
         for record in versions:
-            metrics = record.get("Metrics") or {}
-            accuracy = _dig(metrics, "binary_classification_metrics.accuracy.value")
-            auc = _dig(metrics, "binary_classification_metrics.auc.value")
             lineage = record.get("Lineage") or {}
+            documents = lineage.get("MetricsDocuments") or {"": record.get("Metrics") or {}}
+            shown = " ".join(
+                f"{name}={_fmt(value)}" for name, value in metric_values(documents)[:MAX_METRICS]
+            )
             data = next(iter((lineage.get("Data") or {}).values()), {})
             mark = "*" if record["ModelPackageVersion"] == champion else " "
             lines.append(
                 f" {mark} v{record['ModelPackageVersion']:<3} {record['ModelApprovalStatus']:<22}"
-                f" accuracy={_fmt(accuracy)} auc={_fmt(auc)} created {record['CreationTime']}"
+                f" {shown or 'no metrics'} created {record['CreationTime']}"
             )
             lines.append(
                 f"        run {lineage.get('PipelineExecutionId', '?')}, git "
@@ -386,12 +377,35 @@ def describe_versions(local: Local) -> str:
     return "\n".join(lines)
 
 
-def _dig(document: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(document, dict) or part not in document:
-            return None
-        document = document[part]
-    return document
+MAX_METRICS = 6
+
+
+def metric_values(documents: dict[str, Any]) -> list[tuple[str, float]]:
+    """(name, value) of every metric in the package's metrics documents, whatever their kind:
+    SageMaker's {"<name>": {"value": v, "standard_deviation": s}} shape gives <name>=v, any other
+    number its key (standard deviations, counts of the confusion matrix and the like are left
+    out, they are not what a reader compares versions by)."""
+    found: list[tuple[str, float]] = []
+
+    def walk(node: Any, name: str) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("value"), (int, float)) and not isinstance(node["value"], bool):
+                found.append((name, float(node["value"])))
+                return
+            for key, item in node.items():
+                if key not in (
+                    "standard_deviation",
+                    "confusion_matrix",
+                    "receiver_operating_characteristic_curve",
+                    "precision_recall_curve",
+                ):
+                    walk(item, key)
+        elif isinstance(node, (int, float)) and not isinstance(node, bool):
+            found.append((name, float(node)))
+
+    for document in documents.values():
+        walk(document, "value")
+    return found
 
 
 def _fmt(value: Any) -> str:

@@ -141,7 +141,7 @@ def _invoke(port: int, body: bytes, content_type: str, accept: str) -> bytes:
     return payload
 
 
-def _answers(payload: bytes, count: int, accept_kind: str) -> list[str]:
+def answers(payload: bytes, count: int, accept_kind: str) -> list[str]:
     """One answer per record: lines, or the items of a JSON list / {"predictions": [...]}."""
     text = payload.decode("utf-8").strip()
     if count == 1:
@@ -181,8 +181,8 @@ def transform_object(data: bytes, arguments: dict[str, Any], port: int) -> bytes
         body = "\n".join(selected[i] for i in batch).encode()
         if source.get("SplitType") == "None":
             body = data
-        answers = _answers(_invoke(port, body, content_type, accept), len(batch), out_kind)
-        for index, answer in zip(batch, answers, strict=True):
+        replies = answers(_invoke(port, body, content_type, accept), len(batch), out_kind)
+        for index, answer in zip(batch, replies, strict=True):
             joined = (
                 join(records[index], answer, in_kind)
                 if processing.get("JoinSource") == "Input"
