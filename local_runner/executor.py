@@ -9,7 +9,8 @@ earlier run within CacheConfig.ExpireAfter are reused and shown as cached.
 Before anything runs, the whole definition is checked: an unsupported step type, function,
 condition or execution variable is an error that names it (and, for a step only AWS can run, how
 to stub it); nothing is silently skipped. Independent steps run in parallel, up to the definition's
-ParallelismConfiguration.MaxParallelExecutionSteps (SageMaker's default, 50, when it has none).
+ParallelismConfiguration.MaxParallelExecutionSteps (given like StartPipelineExecution's, or in the
+definition; SageMaker's default, 50, otherwise).
 """
 
 from __future__ import annotations
@@ -431,6 +432,7 @@ class Executor:
         out: Callable[[str], None] | None = None,
         definition_sha256: str = "",
         settings: StepSettings | None = None,
+        parallelism: dict[str, Any] | None = None,
     ):
         self.definition = definition
         self.settings = settings or StepSettings()
@@ -448,8 +450,15 @@ class Executor:
         self.parameters = resolve_parameters(definition, overrides or {})
         self.nodes = flatten(definition)
         self.order = check(definition, self.nodes, self.settings)
-        parallelism = definition.get("ParallelismConfiguration") or {}
+        # SageMaker takes ParallelismConfiguration with CreatePipeline/StartPipelineExecution
+        # (given here), a definition may carry it too; else SageMaker's default.
+        parallelism = parallelism or definition.get("ParallelismConfiguration") or {}
         self.max_parallel = int(parallelism.get("MaxParallelExecutionSteps") or DEFAULT_PARALLELISM)
+        if self.max_parallel < 1:
+            raise DefinitionError(
+                f"ParallelismConfiguration.MaxParallelExecutionSteps must be >= 1, got "
+                f"{self.max_parallel}."
+            )
 
     # -- context helpers --
     def _read_property_file(self, reference: PropertyFileRef) -> Any:

@@ -124,6 +124,8 @@ def navigate(root: Any, parts: list[str | int], where: str) -> Any:
                 names = [next((i[f] for f in NAME_FIELDS if f in i), "?") for i in node]
                 raise ExpressionError(f"{walked}['{part}'] does not exist (there are: {names}).")
             node = matches[0]
+            if walked.endswith("OutputParameters") and set(node) == {"Name", "Value"}:
+                node = node["Value"]  # Lambda/Callback: OutputParameters['x'] is x's value
             walked += f"['{part}']"
         elif isinstance(node, dict):
             if part not in node:
