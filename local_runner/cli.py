@@ -34,6 +34,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--params", help='overrides, e.g. "AccuracyThreshold=0.95 MaxIter=50"')
     run.add_argument("--definition", type=Path, default=lifecycle.DEFINITION)
     run.add_argument("--no-cache", action="store_true", help="run every step, ignore the cache")
+    run.add_argument(
+        "--max-parallel",
+        type=int,
+        help="ParallelismConfiguration.MaxParallelExecutionSteps (as StartPipelineExecution takes it)",
+    )
     stage = commands.add_parser(
         "stage", help="put a local file or folder into the object store (code, data)"
     )
@@ -88,6 +93,7 @@ def dispatch(args: argparse.Namespace) -> int:
             _overrides(args.params),
             definition_path=args.definition,
             use_cache=not args.no_cache,
+            max_parallel=args.max_parallel,
         )
         for item in result.registered:
             note = " (already registered)" if item.get("duplicate") else ""

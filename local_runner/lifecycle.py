@@ -6,6 +6,7 @@ Make targets (mk/local.mk) are thin layers over these functions.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -118,6 +119,12 @@ def stage_code(local: Local) -> str:
     return uri
 
 
+def pipeline_name(local: Local, definition_path: Path) -> str:
+    if definition_path.resolve() == DEFINITION.resolve():
+        return local.config.get("resources.pipeline_name")
+    return re.sub(r"[^A-Za-z0-9-]+", "-", definition_path.stem).strip("-")[:82] or "pipeline"
+
+
 def stage_path(source: Path, uri: str) -> int:
     """A local file or folder into the object store at uri (a folder's files under the prefix)."""
     if source.is_dir():
@@ -189,15 +196,17 @@ def run(
     definition_path: Path = DEFINITION,
     use_cache: bool = True,
     out=print,
+    max_parallel: int | None = None,
 ) -> ExecutionResult:
-    """Run any definition: the generated one (kept current), or a given file as it is."""
+    """Run any definition: the generated one (kept current), or a given file as it is (its
+    pipeline is named after the file, so its cache and runs stay apart from the template's)."""
     if definition_path == DEFINITION:
         ensure_definition(definition_path, out)
     definition = load_definition(definition_path)
     executor = Executor(
         definition,
         overrides=overrides or {},
-        pipeline_name=local.config.get("resources.pipeline_name"),
+        pipeline_name=pipeline_name(local, definition_path),
         region=local.config.region,
         account=local.config.account_id,
         registry=local.registry,
@@ -205,6 +214,7 @@ def run(
         out=out,
         definition_sha256=fsutil.sha256_bytes(definition_path.read_bytes()),
         settings=StepSettings.from_config(local.config),
+        parallelism={"MaxParallelExecutionSteps": max_parallel} if max_parallel else None,
     )
     resolve_code(local, definition)
     parameters = executor.parameters
