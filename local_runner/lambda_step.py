@@ -17,6 +17,7 @@ from env_config import REPO_ROOT
 from local_runner.expressions import ExpressionError
 
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME")
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # where this local_runner is importable from
 
 
 class LambdaFailed(RuntimeError):
@@ -68,7 +69,8 @@ def invoke(
     result_file.unlink(missing_ok=True)
     path, _, function = handler.rpartition(":")
     env = {key: os.environ[key] for key in KEPT_VARIABLES if key in os.environ}
-    env.update({"PYTHONPATH": str(REPO_ROOT), "PYTHONDONTWRITEBYTECODE": "1"})
+    imports = os.pathsep.join(dict.fromkeys([str(PACKAGE_ROOT), str(REPO_ROOT)]))
+    env.update({"PYTHONPATH": imports, "PYTHONDONTWRITEBYTECODE": "1"})
     with (folder / "stdout.log").open("wb") as out, (folder / "stderr.log").open("wb") as err:
         completed = subprocess.run(
             [

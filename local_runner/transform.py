@@ -176,23 +176,32 @@ def transform_object(data: bytes, arguments: dict[str, Any], port: int) -> bytes
     selected = [apply_filter(r, processing.get("InputFilter"), in_kind) for r in records]
     strategy = arguments.get("BatchStrategy", "MultiRecord")
     limit = float(arguments.get("MaxPayloadInMB") or DEFAULT_PAYLOAD_MB)
-    results: list[str] = []
+    per_record = processing.get("JoinSource") == "Input" or processing.get("OutputFilter") not in (
+        None,
+        "",
+        "$",
+    )
+    line = output.get("AssembleWith") == "Line"
+    pieces: list[str] = []
     for batch in _batches(selected, strategy, limit):
-        body = "\n".join(selected[i] for i in batch).encode()
-        if source.get("SplitType") == "None":
-            body = data
-        replies = answers(_invoke(port, body, content_type, accept), len(batch), out_kind)
-        for index, answer in zip(batch, replies, strict=True):
+        body = data if source.get("SplitType") == "None" else "\n".join(selected[i] for i in batch)
+        payload = _invoke(
+            port, body if isinstance(body, bytes) else body.encode(), content_type, accept
+        )
+        if not per_record:  # the model's answer to the batch, as it is
+            text = payload.decode("utf-8")
+            pieces.append(text if not line or text.endswith("\n") else text + "\n")
+            continue
+        for index, answer in zip(batch, answers(payload, len(batch), out_kind), strict=True):
             joined = (
                 join(records[index], answer, in_kind)
                 if processing.get("JoinSource") == "Input"
                 else answer
             )
             kind = in_kind if processing.get("JoinSource") == "Input" else out_kind
-            results.append(apply_filter(joined, processing.get("OutputFilter"), kind))
-    if output.get("AssembleWith") == "Line":
-        return ("".join(f"{r}\n" for r in results)).encode()
-    return "".join(results).encode()
+            result = apply_filter(joined, processing.get("OutputFilter"), kind)
+            pieces.append(result + "\n" if line else result)
+    return "".join(pieces).encode()
 
 
 def _relative(key: str, prefix_key: str) -> str:
