@@ -232,10 +232,9 @@ def _check_kind(node: StepNode, settings: StepSettings) -> None:
             f"(supported: {', '.join(SUPPORTED_STEPS)}); to run the pipeline anyway, {hint}."
         )
     if node.type == "Transform":
-        processing = (node.spec.get("Arguments") or {}).get("DataProcessing") or {}
-        for what in ("InputFilter", "OutputFilter"):
-            if isinstance(processing.get(what), (str, type(None))):
-                transform.check_filter(processing.get(what), node.name, what)
+        transform.check(node.spec.get("Arguments") or {}, node.name)
+    if node.type == "Tuning":
+        tuning.check(node.spec.get("Arguments") or {}, node.name)
 
 
 def upfront_checks(definition: dict[str, Any]) -> None:
@@ -786,7 +785,15 @@ class Executor:
             )
             return jobs.run_training(request, spec)
 
-        properties = tuning.run(arguments, node.name, tuning_job, train, self._say)
+        log = folder / node.name / "stdout.log"  # `make logs STEP=<tuning step>`: the trials
+        log.parent.mkdir(parents=True, exist_ok=True)
+
+        def say(line: str) -> None:
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(line.strip() + "\n")
+            self._say(line)
+
+        properties = tuning.run(arguments, node.name, tuning_job, train, say)
         properties["HyperParameterTuningJobArn"] = (
             f"arn:aws:sagemaker:{self.region}:{self.account}:hyper-parameter-tuning-job/"
             f"{tuning_job.lower()}"

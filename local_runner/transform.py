@@ -45,6 +45,30 @@ def check_filter(expression: str | None, step: str, what: str) -> None:
         )
 
 
+def check(arguments: dict[str, Any], step: str) -> None:
+    """Refuse, before any step runs, what this runner cannot transform."""
+    source = (arguments.get("TransformInput") or {}).get("DataSource") or {}
+    if "S3DataSource" not in source:
+        raise UnsupportedError(
+            f"step {step}: TransformInput.DataSource.S3DataSource is missing (other sources are "
+            "not supported locally)."
+        )
+    data_type = source["S3DataSource"].get("S3DataType", "S3Prefix")
+    if data_type != "S3Prefix":
+        raise UnsupportedError(
+            f"step {step}: S3DataType {data_type} is not supported locally (S3Prefix only)."
+        )
+    split = (arguments.get("TransformInput") or {}).get("SplitType", "None")
+    if split not in ("Line", "None"):
+        raise UnsupportedError(
+            f"step {step}: SplitType {split} is not supported locally (Line or None)."
+        )
+    processing = arguments.get("DataProcessing") or {}
+    for what in ("InputFilter", "OutputFilter"):
+        if isinstance(processing.get(what), (str, type(None))):
+            check_filter(processing.get(what), step, what)
+
+
 def _select_list(items: list[Any], expression: str) -> list[Any]:
     match = _INDEXES.match(expression)
     if not match:
@@ -235,7 +259,7 @@ def run(
     if not objects:
         raise TransformFailed(f"no object under {source['S3Uri']}.")
     model_dir = serving.extract(container["ModelDataUrl"], work_dir / "model")
-    backend = serving.start(container, model_dir, endpoint.free_port(), work_dir / "server.log")
+    backend = serving.start(container, model_dir, endpoint.free_port(), work_dir / "stdout.log")
     try:
         _, prefix_key = objectstore.parse(source["S3Uri"])
         for key, path in objects:

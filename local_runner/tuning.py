@@ -85,6 +85,36 @@ def trials(config: dict[str, Any], step: str) -> list[dict[str, str]]:
     return found
 
 
+def check(arguments: dict[str, Any], step: str) -> None:
+    """Refuse, before any step runs, a tuning configuration this runner cannot search."""
+    config = arguments.get("HyperParameterTuningJobConfig") or {}
+    strategy = config.get("Strategy", "Bayesian")
+    objective = (config.get("HyperParameterTuningJobObjective") or {}).get("MetricName")
+    if not arguments.get("TrainingJobDefinition") or not objective:
+        raise UnsupportedError(
+            f"step {step}: a tuning step needs TrainingJobDefinition and an objective MetricName "
+            "(TrainingJobDefinitions with several algorithms are not supported locally)."
+        )
+    if strategy not in (*RANDOM_STRATEGIES, "Grid"):
+        raise UnsupportedError(
+            f"step {step}: tuning strategy '{strategy}' is not supported locally (Grid, "
+            f"{', '.join(RANDOM_STRATEGIES)})."
+        )
+    ranges = config.get("ParameterRanges") or {}
+    if strategy == "Grid" and ranges.get("ContinuousParameterRanges"):
+        name = ranges["ContinuousParameterRanges"][0].get("Name")
+        raise UnsupportedError(
+            f"step {step}: Grid search cannot enumerate continuous range '{name}' (SageMaker "
+            "refuses it too); use Random or an integer or categorical range."
+        )
+    if strategy != "Grid" and not (config.get("ResourceLimits") or {}).get(
+        "MaxNumberOfTrainingJobs"
+    ):
+        raise UnsupportedError(
+            f"step {step}: ResourceLimits.MaxNumberOfTrainingJobs is required for {strategy}."
+        )
+
+
 def trial_job_name(tuning_job: str, index: int, values: dict[str, str]) -> str:
     """<tuning job>-<NNN>-<hash>, as SageMaker names a tuning job's training jobs (<= 63)."""
     digest = hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:8]
