@@ -58,6 +58,11 @@ def check(arguments: dict[str, Any], step: str) -> None:
         raise UnsupportedError(
             f"step {step}: S3DataType {data_type} is not supported locally (S3Prefix only)."
         )
+    compression = (arguments.get("TransformInput") or {}).get("CompressionType", "None")
+    if compression != "None":
+        raise UnsupportedError(
+            f"step {step}: CompressionType {compression} is not supported locally (None only)."
+        )
     split = (arguments.get("TransformInput") or {}).get("SplitType", "None")
     if split not in ("Line", "None"):
         raise UnsupportedError(
@@ -166,10 +171,14 @@ def _invoke(port: int, body: bytes, content_type: str, accept: str) -> bytes:
 
 
 def answers(payload: bytes, count: int, accept_kind: str) -> list[str]:
-    """One answer per record: lines, or the items of a JSON list / {"predictions": [...]}."""
+    """One answer per record, as SageMaker splits a batch's answer: by line (CSV, JSON Lines);
+    a single JSON list (or {"predictions": [...]}) of that length is accepted too."""
     text = payload.decode("utf-8").strip()
     if count == 1:
         return [text]
+    lines = text.splitlines()
+    if len(lines) == count:
+        return lines
     if accept_kind == "json":
         try:
             document = json.loads(text)
@@ -179,13 +188,10 @@ def answers(payload: bytes, count: int, accept_kind: str) -> list[str]:
             document = next(iter(document.values()))
         if isinstance(document, list) and len(document) == count:
             return [json.dumps(item) for item in document]
-    lines = text.splitlines()
-    if len(lines) != count:
-        raise TransformFailed(
-            f"{count} records were sent in one request and {len(lines)} answers came back; "
-            "each record needs one answer line (or set BatchStrategy: SingleRecord)."
-        )
-    return lines
+    raise TransformFailed(
+        f"{count} records were sent in one request and {len(lines)} answers came back; "
+        "each record needs one answer line (or set BatchStrategy: SingleRecord)."
+    )
 
 
 def transform_object(data: bytes, arguments: dict[str, Any], port: int) -> bytes:
