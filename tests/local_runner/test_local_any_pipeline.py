@@ -291,3 +291,37 @@ def test_what_a_step_cannot_do_locally_is_refused_before_anything_runs(
     with pytest.raises(UnsupportedError, match=message):
         run(definition)
     assert not (any_bucket / "runs").exists()
+
+
+def _script_step(name: str, code: str, depends: list[str] | None = None) -> dict:
+    step = {
+        "Name": name,
+        "Type": "Processing",
+        "Arguments": {
+            "AppSpecification": {
+                "ImageUri": sdk.IMAGE,
+                "ContainerEntrypoint": ["python3", "-c", code],
+            },
+            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1}},
+            "RoleArn": sdk.ROLE,
+        },
+    }
+    if depends:
+        step["DependsOn"] = depends
+    return step
+
+
+def test_after_a_failure_running_steps_finish_and_nothing_new_starts(home):
+    definition = {
+        "Version": "2020-12-01",
+        "Steps": [
+            _script_step("Breaks", "import sys, time; time.sleep(0.3); sys.exit(3)"),
+            _script_step("Slow", "import time; time.sleep(1.5)"),
+            _script_step("Next", "pass", depends=["Slow"]),
+        ],
+    }
+    result, output = run(definition)
+    assert result.exit_code == 1, output
+    assert statuses(result) == {"Breaks": "Failed", "Slow": "Succeeded", "Next": "NotRun"}
+    assert result.steps["Next"].detail == "the execution stopped after Breaks failed"
+    assert result.failure.startswith("Breaks: AlgorithmError: the entry point exited with code 3")
