@@ -219,7 +219,7 @@ def deploy(record: dict[str, Any], port: int, out=print) -> dict[str, Any]:
         argv, marker = serving.server_command(container, model_dir, backend_port)
     except serving.ServingError as error:
         raise EndpointError(f"version {version}: {error}") from error
-    process = _spawn(argv, log, serving.server_environment(container))
+    process = _spawn(argv, log, serving.server_environment(container, argv))
     deadline = time.time() + HEALTH_TIMEOUT
     while not _healthy(backend_port)[0]:
         if process.poll() is not None or time.time() > deadline:

@@ -12,7 +12,6 @@ import argparse
 import importlib.util
 import io
 import json
-import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -50,7 +49,8 @@ def default_output_fn(prediction: Any, accept: str) -> tuple[bytes, str]:
 
 
 def load_module(code_dir: Path, program: str) -> Any:
-    sys.path.insert(0, str(code_dir))
+    """The program as a module; its folder is on PYTHONPATH (local_runner.serving puts it there,
+    as the framework containers do), so it imports its sibling modules."""
     spec = importlib.util.spec_from_file_location(Path(program).stem, code_dir / program)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -31,7 +31,6 @@ def main(argv: list[str]) -> int:
     file, function, result = Path(argv[0]), argv[1], Path(argv[2])
     spec = importlib.util.spec_from_file_location(file.stem, file)
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(file.parent))
     spec.loader.exec_module(module)
     handler = getattr(module, function, None)
     if handler is None:

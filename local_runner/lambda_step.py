@@ -69,7 +69,9 @@ def invoke(
     result_file.unlink(missing_ok=True)
     path, _, function = handler.rpartition(":")
     env = {key: os.environ[key] for key in KEPT_VARIABLES if key in os.environ}
-    imports = os.pathsep.join(dict.fromkeys([str(PACKAGE_ROOT), str(REPO_ROOT)]))
+    # the handler's own folder first, as Lambda puts the function's code on the path
+    folders = [str((REPO_ROOT / path).parent), str(PACKAGE_ROOT), str(REPO_ROOT)]
+    imports = os.pathsep.join(dict.fromkeys(folders))
     env.update({"PYTHONPATH": imports, "PYTHONDONTWRITEBYTECODE": "1"})
     with (folder / "stdout.log").open("wb") as out, (folder / "stderr.log").open("wb") as err:
         completed = subprocess.run(

@@ -35,6 +35,7 @@ SERVE_SCRIPT = REPO_ROOT / "training_code" / "serve.py"
 HANDLER_MARKER = "local_runner.handler_server"
 MODEL_CODE = "/opt/ml/model/code"
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME", "PYTHONPATH")
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # where this local_runner is importable from
 
 
 class ServingError(RuntimeError):
@@ -79,7 +80,8 @@ def _code_dir(submit: str, model_dir: Path) -> Path:
 
 
 def server_command(container: dict[str, Any], model_dir: Path, port: int) -> tuple[list[str], str]:
-    """The argv of the model's inference server, and the marker its command line carries."""
+    """The argv of the model's inference server, and the marker its command line carries
+    (server_environment puts a --code-dir on PYTHONPATH)."""
     environment = container.get("Environment") or {}
     program = environment.get("SAGEMAKER_PROGRAM")
     if program:
@@ -100,12 +102,16 @@ def server_command(container: dict[str, Any], model_dir: Path, port: int) -> tup
     return argv, HANDLER_MARKER
 
 
-def server_environment(container: dict[str, Any]) -> dict[str, str]:
-    """The container's Environment over a clean base: no AWS credentials reach the model code."""
+def server_environment(container: dict[str, Any], argv: list[str]) -> dict[str, str]:
+    """The container's Environment over a clean base: no AWS credentials reach the model code.
+    The model's code folder (--code-dir) and this package come first on PYTHONPATH."""
     env = {key: os.environ[key] for key in KEPT_VARIABLES if key in os.environ}
     env.update({k: str(v) for k, v in (container.get("Environment") or {}).items()})
     env.update({"PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"})
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    code = [argv[argv.index("--code-dir") + 1]] if "--code-dir" in argv else []
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [*code, str(PACKAGE_ROOT), str(REPO_ROOT), env.get("PYTHONPATH")])
+    )
     return env
 
 
@@ -141,7 +147,7 @@ def start(
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            env=server_environment(container),
+            env=server_environment(container, argv),
         )
     deadline = time.time() + timeout
     while not healthy(port):

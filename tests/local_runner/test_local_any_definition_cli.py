@@ -6,13 +6,9 @@ transform with filters). Its code is staged with `stage`; nothing of the templat
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import sdk_pipelines as sdk
 
 from local_runner import cli, endpoint, objectstore, paths, smoke

@@ -9,13 +9,9 @@ JoinSource/InputFilter/OutputFilter on CSV)."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import sdk_pipelines as sdk
 
 from local_runner import lifecycle, objectstore

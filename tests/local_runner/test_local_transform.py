@@ -5,13 +5,9 @@ server a Transform step starts for the model's own inference code."""
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 import sdk_pipelines as sdk
 
 from local_runner import endpoint, objectstore, serving, transform
