@@ -237,9 +237,24 @@ def _check_kind(node: StepNode, settings: StepSettings) -> None:
         tuning.check(node.spec.get("Arguments") or {}, node.name)
 
 
-def upfront_checks(definition: dict[str, Any]) -> None:
-    """Checks of other packages that must pass before any step runs (entry points of job
-    images, the definition's schema); each is one line here as it lands."""
+def runnable_problems(nodes: dict[str, StepNode], settings: StepSettings) -> list[str]:
+    """What stops a job step from running on this machine (entry points, images, the sandbox),
+    from local_runner.jobs.check_runnable (the jobs half of issue 13; absent before it lands).
+    A tuning step is checked as the training job its trials run."""
+    check_runnable = getattr(jobs, "check_runnable", None)
+    if check_runnable is None:
+        return []
+    problems: list[str] = []
+    for node in nodes.values():
+        if node.name in settings.stubs:
+            continue
+        arguments = node.spec.get("Arguments") or {}
+        kind = node.type
+        if kind == "Tuning":
+            kind = "Training"
+            arguments = tuning.training_request(arguments.get("TrainingJobDefinition") or {}, {})
+        problems += check_runnable(kind, arguments, None, node.name)
+    return problems
 
 
 def check(
@@ -249,7 +264,6 @@ def check(
 ) -> list[str]:
     """Validate everything up front; returns the steps in a topological order."""
     settings = settings or StepSettings()
-    upfront_checks(definition)
     for node in nodes.values():
         _check_kind(node, settings)
         arguments = node.spec.get("Arguments") or {}
@@ -496,6 +510,13 @@ class Executor:
 
     # -- the run --
     def run(self, execution_id: str | None = None) -> ExecutionResult:
+        # Jobs are checked here, not at construction: the caller stages code and data in between.
+        problems = runnable_problems(self.nodes, self.settings)
+        if problems:
+            raise UnsupportedError(
+                "the definition cannot run on this machine (nothing has run):\n  "
+                + "\n  ".join(problems)
+            )
         execution_id = execution_id or new_execution_id()
         folder = paths.runs_dir() / execution_id
         folder.mkdir(parents=True, exist_ok=True)

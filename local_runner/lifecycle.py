@@ -119,6 +119,16 @@ def stage_code(local: Local) -> str:
     return uri
 
 
+def definition_problems(definition: dict[str, Any]) -> list[str]:
+    """What SageMaker's API model refuses in the definition (definition_check, botocore only),
+    once that package is installed beside this one; the runner's own checks follow."""
+    try:
+        from definition_check import validate
+    except ImportError:
+        return []
+    return [str(problem) for problem in validate(definition)]
+
+
 def pipeline_name(local: Local, definition_path: Path) -> str:
     if definition_path.resolve() == DEFINITION.resolve():
         return local.config.get("resources.pipeline_name")
@@ -204,6 +214,12 @@ def run(
     if definition_path == DEFINITION:
         ensure_definition(definition_path, out)
     definition = load_definition(definition_path)
+    problems = definition_problems(definition)
+    if problems:
+        raise DefinitionError(
+            f"{definition_path} is not a definition SageMaker accepts (nothing has run):\n  "
+            + "\n  ".join(problems)
+        )
     executor = Executor(
         definition,
         overrides=overrides or {},

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SECTION = "local_runner"
+OTHER_KEYS = ("runtimes",)  # the image -> runtime table, read by local_runner.jobs (env_config)
 
 
 class SettingsError(ValueError):
@@ -36,11 +37,11 @@ class StepSettings:
             return cls(where=where)
         if not isinstance(raw, dict):
             raise SettingsError(f"{where}: {SECTION} must be a mapping (lambdas:, stubs:).")
-        unknown = sorted(set(raw) - {"lambdas", "stubs"})
+        unknown = sorted(set(raw) - {"lambdas", "stubs", *OTHER_KEYS})
         if unknown:
             raise SettingsError(
                 f"{where}: {SECTION}.{unknown[0]} is not a setting of the local runner "
-                "(known: lambdas, stubs)."
+                f"(known: lambdas, stubs, {', '.join(OTHER_KEYS)})."
             )
         lambdas = raw.get("lambdas") or {}
         stubs = raw.get("stubs") or {}

@@ -112,7 +112,8 @@ def trainer(session: Any, split: Any, threshold: Any) -> Any:
         base_job_name="fit",
         compute=Compute(instance_type="ml.m5.large", instance_count=1),
         output_data_config=shapes.OutputDataConfig(s3_output_path=f"s3://{BUCKET}/models"),
-        hyperparameters={"threshold": threshold},
+        # SageMaker wants every hyperparameter as a string: a Parameter goes in as .to_string()
+        hyperparameters={"threshold": getattr(threshold, "to_string", lambda: threshold)()},
         input_data_config=[
             channel("code", CODE_URI),
             channel(

@@ -6,6 +6,8 @@ transform with filters). Its code is staged with `stage`; nothing of the templat
 from __future__ import annotations
 
 import json
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -97,3 +99,22 @@ def test_a_test_split_with_a_foreign_header_is_skipped_saying_why(home):
     objectstore.put_bytes("s3://b/test/t.csv", b"colour,size\nred,1\n")
     with pytest.raises(smoke.Skipped, match="has a header \\(colour, size"):
         smoke.read_rows("s3://b/test/", 5)
+
+
+def test_what_sagemakers_api_model_refuses_stops_the_run_up_front(raw, capsys, monkeypatch):
+    """run asks definition_check.validate (botocore's model of SageMaker) first, when installed."""
+    seen = []
+    checker = types.ModuleType("definition_check")
+
+    def validate(definition):
+        seen.append(definition["Version"])
+        return ["step TrainModel: Arguments.ResourceConfig.VolumeSizeInGB: required but missing"]
+
+    checker.validate = validate
+    monkeypatch.setitem(sys.modules, "definition_check", checker)
+    assert cli.main(["stage", str(sdk.CODE), sdk.CODE_URI]) == 0
+    assert cli.main(["run", "--definition", str(V2)]) == 2
+    error = capsys.readouterr().err
+    assert "is not a definition SageMaker accepts (nothing has run):" in error
+    assert "step TrainModel: Arguments.ResourceConfig.VolumeSizeInGB: required" in error
+    assert seen == ["2020-12-01"] and not paths.runs_dir().exists()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sdk_pipelines as sdk
 
-from local_runner import lifecycle, objectstore
+from local_runner import jobs, lifecycle, objectstore
 from local_runner.executor import Executor
 from local_runner.expressions import UnsupportedError
 from local_runner.registry import Registry
@@ -321,3 +321,21 @@ def test_after_a_failure_running_steps_finish_and_nothing_new_starts(home):
     assert statuses(result) == {"Breaks": "Failed", "Slow": "Succeeded", "Next": "NotRun"}
     assert result.steps["Next"].detail == "the execution stopped after Breaks failed"
     assert result.failure.startswith("Breaks: AlgorithmError: the entry point exited with code 3")
+
+
+def test_jobs_that_cannot_run_here_are_refused_before_any_step(
+    definitions, any_bucket, monkeypatch
+):
+    """The executor asks local_runner.jobs.check_runnable about every job step (a tuning step
+    as the training job of its trials) before the first step starts."""
+    asked = []
+
+    def check_runnable(step_type, arguments, config=None, step=None):
+        asked.append((step, step_type, "AlgorithmSpecification" in arguments))
+        return [f"step {step}: no runtime for this image"] if step == "Tune" else []
+
+    monkeypatch.setattr(jobs, "check_runnable", check_runnable, raising=False)
+    with pytest.raises(UnsupportedError, match=r"nothing has run\):\n  step Tune: no runtime"):
+        run(definitions["tuning"])
+    assert ("Tune", "Training", True) in asked and ("Split", "Processing", False) in asked
+    assert not (any_bucket / "runs").exists()

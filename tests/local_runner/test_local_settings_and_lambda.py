@@ -20,12 +20,17 @@ def test_the_section_is_optional_and_read_as_declared():
     )
     assert settings.lambdas == {"notify": HANDLER}
     assert settings.stubs == {"Wait": {"OutputParameters": {"ok": True}}}
+    # the jobs' image table lives in the same section (read by local_runner.jobs)
+    assert StepSettings.from_mapping({"runtimes": {}}) == StepSettings()
 
 
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ({"lambda": {}}, r"local_runner\.lambda is not a setting .* \(known: lambdas, stubs\)"),
+        (
+            {"lambda": {}},
+            r"local_runner\.lambda is not a setting .* \(known: lambdas, stubs, runtimes\)",
+        ),
         ({"lambdas": {"f": "handler.py"}}, r"lambdas maps a function name or ARN to 'path/to/file"),
         ({"stubs": {"Wait": "yes"}}, r"stubs maps a step name to the properties it yields"),
         (["x"], r"local_runner must be a mapping"),
