@@ -7,7 +7,9 @@ is served by, in this order:
    as SageMaker's framework containers (sklearn, xgboost, pytorch, huggingface) do. It runs under
    `local_runner.handler_server`, which implements those containers' handler contract (model_fn,
    input_fn, predict_fn, output_fn or transform_fn);
-2. otherwise the inference server of this template's inference image, training_code/serve.py
+2. the built-in XGBoost algorithm's image (repository sagemaker-xgboost or xgboost) without
+   inference code of its own: that algorithm's handlers (builtin_inference/xgboost_serving.py);
+3. otherwise the inference server of this template's inference image, training_code/serve.py
    (LOCAL_RUNNER_SERVE_SCRIPT replaces it in tests).
 
 Both answer GET /ping and POST /invocations, so the endpoint's proxy and the Transform step use
@@ -36,6 +38,18 @@ HANDLER_MARKER = "local_runner.handler_server"
 MODEL_CODE = "/opt/ml/model/code"
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "HOME", "PYTHONPATH")
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]  # where this local_runner is importable from
+
+
+# SageMaker's built-in XGBoost algorithm images (AWS's repository names): served by its
+# handlers in builtin_inference/, as AWS's container serves the artifact it trained.
+BUILTIN_XGBOOST = ("sagemaker-xgboost", "xgboost")
+BUILTIN = Path(__file__).resolve().parent / "builtin_inference"
+
+
+def repository(image: str) -> str:
+    """<registry>/<repository>:<tag> (or @<digest>) -> <repository>'s last path part."""
+    name = str(image).rsplit("/", 1)[-1]
+    return name.split("@", 1)[0].split(":", 1)[0]
 
 
 class ServingError(RuntimeError):
@@ -88,6 +102,8 @@ def server_command(container: dict[str, Any], model_dir: Path, port: int) -> tup
         code = _code_dir(environment.get("SAGEMAKER_SUBMIT_DIRECTORY", ""), model_dir)
     elif (model_dir / "code" / "inference.py").is_file():
         program, code = "inference.py", model_dir / "code"
+    elif repository(container.get("Image", "")) in BUILTIN_XGBOOST:
+        program, code = "xgboost_serving.py", BUILTIN
     else:
         script = serve_script()
         argv = [sys.executable, str(script), "--model-dir", str(model_dir)]

@@ -5,6 +5,7 @@ server a Transform step starts for the model's own inference code."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import pytest
@@ -131,3 +132,53 @@ def test_a_missing_inference_program_is_named(home, tmp_path):
     container = {"Environment": {"SAGEMAKER_PROGRAM": "serve_me.py"}}
     with pytest.raises(serving.ServingError, match=r"inference code serve_me\.py is not in"):
         serving.server_command(container, tmp_path, 8123)
+
+
+XGBOOST_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+
+
+@pytest.fixture
+def xgboost_model(home: Path) -> Path:
+    """An artifact as the built-in XGBoost algorithm leaves it: xgboost-model (save_model)."""
+    import numpy as np
+    import xgboost
+
+    x = np.linspace(0, 1, 40).reshape(-1, 1)
+    y = (x[:, 0] > 0.5).astype(float)
+    booster = xgboost.train(
+        {"objective": "binary:logistic", "max_depth": 2, "eta": 1.0},
+        xgboost.DMatrix(x, label=y),
+        num_boost_round=5,
+    )
+    model = home / "xgb-model"
+    model.mkdir(parents=True)
+    with warnings.catch_warnings():  # the default (UBJSON) format, as the container writes it
+        warnings.simplefilter("ignore")
+        booster.save_model(str(model / "xgboost-model"))
+    return model
+
+
+def test_a_builtin_xgboost_artifact_is_served_with_that_algorithms_handlers(xgboost_model, home):
+    container = {"Image": XGBOOST_IMAGE}
+    argv, marker = serving.server_command(container, xgboost_model, 1)
+    assert marker == serving.HANDLER_MARKER and "xgboost_serving.py" in argv
+    backend = serving.start(container, xgboost_model, endpoint.free_port(), home / "xgb.log")
+    try:
+        arguments = _arguments(DataProcessing={"JoinSource": "Input"})
+        out = transform.transform_object(b"0.9\n0.1\n", arguments, backend.port).decode()
+        rows = [line.split(",") for line in out.splitlines()]
+        assert [r[0] for r in rows] == ["0.9", "0.1"]  # joined to the input record
+        assert float(rows[0][1]) > 0.5 > float(rows[1][1])  # the model's probabilities
+        status, payload, _ = endpoint.request(
+            backend.port, "POST", "/invocations", b"0:0.8\n", "text/libsvm"
+        )
+        # libsvm rows too; no Accept: the toolkit's default, JSON in the container's shape
+        assert status == 200 and json.loads(payload)["predictions"][0]["score"] > 0.5
+    finally:
+        serving.stop(backend.process)
+
+
+def test_the_repository_of_an_image_uri():
+    assert serving.repository(XGBOOST_IMAGE) == "sagemaker-xgboost"
+    assert serving.repository("xgboost@sha256:abc") == "xgboost"
+    assert serving.repository("reg.example/team/sklearn-inference:1.2-1") == "sklearn-inference"
