@@ -82,6 +82,13 @@ CACHEABLE = {
         "HyperParameters",
         "InputDataConfig",
     ),
+    # SageMaker's cache-key attributes of a tuning step (its trials are reused with it)
+    "Tuning": (
+        "HyperParameterTuningJobConfig",
+        "TrainingJobDefinition",
+        "TrainingJobDefinitions",
+        "WarmStartConfig",
+    ),
 }
 EXIT_OK, EXIT_STEP_FAILED, EXIT_DEFINITION, EXIT_FAIL_STEP = 0, 1, 2, 3
 
@@ -356,6 +363,8 @@ def _input_uris(node_type: str, arguments: dict[str, Any]) -> list[str]:
         return [
             i["S3Input"]["S3Uri"] for i in arguments.get("ProcessingInputs") or [] if "S3Input" in i
         ]
+    if node_type == "Tuning":
+        arguments = arguments.get("TrainingJobDefinition") or {}
     return [
         c["DataSource"]["S3DataSource"]["S3Uri"]
         for c in arguments.get("InputDataConfig") or []
@@ -367,6 +376,12 @@ def _output_uris(node_type: str, properties: dict[str, Any]) -> list[str]:
     if node_type == "Processing":
         outputs = (properties.get("ProcessingOutputConfig") or {}).get("Outputs") or []
         return [o["S3Output"]["S3Uri"] for o in outputs]
+    if node_type == "Tuning":  # every trial's model: get_top_model_s3_uri(top_k=n) may read any
+        return [
+            s["ModelArtifacts"]["S3ModelArtifacts"]
+            for s in properties.get("TrainingJobSummaries") or []
+            if (s.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+        ]
     return [properties["ModelArtifacts"]["S3ModelArtifacts"]]
 
 
@@ -750,7 +765,7 @@ class Executor:
         if node.type == "Transform":
             return self._transform(node, resolved, job_name, folder)
         if node.type == "Tuning":
-            return self._tuning(node, resolved, job_name, folder)
+            return self._tuning(node, resolved, job_name, folder, execution_id)
         return self._job(node, resolved, execution_id, folder)
 
     def _lambda(self, node: StepNode, arguments: dict[str, Any], folder: Path) -> StepResult:
@@ -796,7 +811,12 @@ class Executor:
         )
 
     def _tuning(
-        self, node: StepNode, arguments: dict[str, Any], job_name: str, folder: Path
+        self,
+        node: StepNode,
+        arguments: dict[str, Any],
+        job_name: str,
+        folder: Path,
+        execution_id: str,
     ) -> StepResult:
         tuning_job = job_name[:32].rstrip("-")
 
@@ -814,6 +834,21 @@ class Executor:
                 handle.write(line.strip() + "\n")
             self._say(line)
 
+        return self._cached(
+            node,
+            arguments,
+            execution_id,
+            lambda: self._tuning_result(node, arguments, tuning_job, train, say),
+        )
+
+    def _tuning_result(
+        self,
+        node: StepNode,
+        arguments: dict[str, Any],
+        tuning_job: str,
+        train: Callable[[dict[str, Any], str], dict[str, Any]],
+        say: Callable[[str], None],
+    ) -> StepResult:
         properties = tuning.run(arguments, node.name, tuning_job, train, say)
         properties["HyperParameterTuningJobArn"] = (
             f"arn:aws:sagemaker:{self.region}:{self.account}:hyper-parameter-tuning-job/"
@@ -851,6 +886,30 @@ class Executor:
     def _job(
         self, node: StepNode, arguments: dict[str, Any], execution_id: str, folder: Path
     ) -> StepResult:
+        def run() -> StepResult:
+            job_name = re.sub(r"[^A-Za-z0-9-]", "-", f"pipelines-{execution_id}-{node.name}")[:63]
+            spec = jobs.JobSpec(node.name, job_name, folder / node.name, self.region, self.account)
+            if node.type == "Processing":
+                properties = jobs.run_processing(arguments, spec)
+            else:
+                properties = jobs.run_training(arguments, spec)
+            metrics = properties.get("FinalMetricDataList") or []
+            detail = ", ".join(f"{m['MetricName']}={m['Value']:g}" for m in metrics)
+            return StepResult(
+                node.name, node.type, "Succeeded", detail=detail, properties=properties
+            )
+
+        return self._cached(node, arguments, execution_id, run)
+
+    def _cached(
+        self,
+        node: StepNode,
+        arguments: dict[str, Any],
+        execution_id: str,
+        run: Callable[[], StepResult],
+    ) -> StepResult:
+        """The step from the cache when CacheConfig allows and an entry matches; else run it and
+        record an entry (with the content hash of its outputs)."""
         cache = node.spec.get("CacheConfig") or {}
         key = entry_file = None
         if self.use_cache and cache.get("Enabled"):
@@ -866,12 +925,8 @@ class Executor:
                     properties=hit["properties"],
                     cached_from=hit["execution_id"],
                 )
-        job_name = re.sub(r"[^A-Za-z0-9-]", "-", f"pipelines-{execution_id}-{node.name}")[:63]
-        spec = jobs.JobSpec(node.name, job_name, folder / node.name, self.region, self.account)
-        if node.type == "Processing":
-            properties = jobs.run_processing(arguments, spec)
-        else:
-            properties = jobs.run_training(arguments, spec)
+        result = run()
+        properties = result.properties
         if entry_file is not None:
             fsutil.write_json(
                 entry_file,
@@ -886,11 +941,7 @@ class Executor:
                     },
                 },
             )
-        detail = ""
-        metrics = properties.get("FinalMetricDataList") or []
-        if metrics:
-            detail = ", ".join(f"{m['MetricName']}={m['Value']:g}" for m in metrics)
-        return StepResult(node.name, node.type, "Succeeded", detail=detail, properties=properties)
+        return result
 
     @staticmethod
     def _cache_hit(node: StepNode, entry_file: Path, expire: float) -> dict[str, Any] | None:

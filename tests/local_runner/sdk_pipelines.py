@@ -82,7 +82,7 @@ def _execution_uri(*parts: str) -> Any:
     )
 
 
-def split_step(session: Any, raw: Any) -> Any:
+def split_step(session: Any, raw: Any, cache: Any = None) -> Any:
     from sagemaker.mlops.workflow.steps import ProcessingStep
 
     args = _processor(session, "split.py").run(
@@ -95,7 +95,7 @@ def split_step(session: Any, raw: Any) -> Any:
             for s in ("train", "test", "report")
         ],
     )
-    return ProcessingStep(name="Split", step_args=args)
+    return ProcessingStep(name="Split", step_args=args, cache_config=cache)
 
 
 def trainer(session: Any, split: Any, threshold: Any) -> Any:
@@ -321,7 +321,7 @@ def batch_pipeline() -> dict:
     return definition
 
 
-def tuning_pipeline(strategy: str = "Random") -> dict:
+def tuning_pipeline(strategy: str = "Random", cache: bool = False) -> dict:
     """Split -> Tune (a search over threshold; the best by validation:accuracy) -> CreateModel
     from the best job's artifact (get_top_model_s3_uri)."""
     from build_pipeline.offline import offline_aws
@@ -329,12 +329,13 @@ def tuning_pipeline(strategy: str = "Random") -> dict:
     with offline_aws(REGION):
         from sagemaker.core.parameter import CategoricalParameter, ContinuousParameter
         from sagemaker.mlops.workflow.model_step import ModelStep
-        from sagemaker.mlops.workflow.steps import TuningStep
+        from sagemaker.mlops.workflow.steps import CacheConfig, TuningStep
         from sagemaker.serve.model_builder import ModelBuilder
         from sagemaker.train.tuner import HyperparameterTuner
 
         session = _session()
-        split = split_step(session, RAW_URI)
+        caching = CacheConfig(enable_caching=True, expire_after="P1D") if cache else None
+        split = split_step(session, RAW_URI, caching)  # the same split: Tune's inputs are equal
         ranges = (
             {"threshold": CategoricalParameter(["0.2", "0.5", "0.8"])}
             if strategy == "Grid"
@@ -353,7 +354,7 @@ def tuning_pipeline(strategy: str = "Random") -> dict:
             max_parallel_jobs=1,
             random_seed=7,
         )
-        tune = TuningStep(name="Tune", step_args=tuner.tune())
+        tune = TuningStep(name="Tune", step_args=tuner.tune(), cache_config=caching)
         best = tune.get_top_model_s3_uri(top_k=0, s3_bucket=BUCKET, prefix="models")
         model = ModelStep(
             name="CreateModel",

@@ -30,6 +30,7 @@ def definitions() -> dict:
         "batch": sdk.batch_pipeline(),
         "tuning": sdk.tuning_pipeline(),
         "grid": sdk.tuning_pipeline("Grid"),
+        "tuning_cached": sdk.tuning_pipeline(cache=True),
         "aws_only": sdk.aws_only_pipeline(),
         "parallel_2": sdk.parallel_pipeline(2),
         "parallel_1": sdk.parallel_pipeline(1),
@@ -142,6 +143,21 @@ def test_tuning_searches_its_ranges_and_picks_the_best_by_the_objective(definiti
     assert [
         s["TunedHyperParameters"] for s in again.steps["Tune"].properties["TrainingJobSummaries"]
     ] == [s["TunedHyperParameters"] for s in summaries]
+
+
+def test_a_tuning_step_with_cache_config_is_reused_with_its_trials(definitions, any_bucket):
+    first, _ = run(definitions["tuning_cached"])
+    second, output = run(definitions["tuning_cached"])
+    assert second.steps["Tune"].status == "Cached"
+    assert second.steps["Tune"].cached_from == first.execution_id
+    assert "Tune" in output and "reused from execution" in output
+    best = first.steps["Tune"].properties["BestTrainingJob"]["TrainingJobName"]
+    model = second.steps["CreateModel"].properties["PrimaryContainer"]["ModelDataUrl"]
+    assert best in model  # the earlier execution's best trial, as SageMaker's cache gives it
+    # a trial's model deleted: the cache entry no longer holds, the search runs again
+    objectstore.delete(model)
+    third, _ = run(definitions["tuning_cached"])
+    assert third.steps["Tune"].status == "Succeeded"
 
 
 def test_grid_tuning_tries_every_value(definitions, any_bucket):
