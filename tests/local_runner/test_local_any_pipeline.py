@@ -355,3 +355,20 @@ def test_jobs_that_cannot_run_here_are_refused_before_any_step(
         run(definitions["tuning"])
     assert ("Tune", "Training", True) in asked and ("Split", "Processing", False) in asked
     assert not (any_bucket / "runs").exists()
+
+
+def test_stubbed_steps_show_in_status_and_in_the_dag_picture(definitions, any_bucket):
+    from pipeline_graph import build_graph, to_mermaid
+    from pipeline_graph.statuses import load_statuses
+
+    settings = StepSettings(lambdas={"notify": NOTIFY_HANDLER}, stubs=AWS_ONLY_STUBS)
+    result, _ = run(definitions["aws_only"], settings)
+    status = lifecycle.status_text(lifecycle.Local.load())
+    assert any(
+        line.split()[:2] == ["WaitForReview", "Stubbed"] for line in status.splitlines()
+    ), status
+    statuses = load_statuses(result.folder / "execution.json")
+    mermaid = to_mermaid(build_graph(definitions["aws_only"]), statuses)
+    line = next(ln for ln in mermaid.splitlines() if ln.strip().endswith(" statusStubbed"))
+    stubbed = set(line.split()[1].split(","))
+    assert stubbed == {"WaitForReview", "SparkFeatures", "CheckDataQuality"}
