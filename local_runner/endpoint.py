@@ -22,10 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from env_config import REPO_ROOT
 from local_runner import fsutil, objectstore, paths, serving
 
-SERVE_SCRIPT = REPO_ROOT / "training_code" / "serve.py"
 HEALTH_TIMEOUT = 60.0
 
 
