@@ -45,12 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     stage.add_argument("source", type=Path)
     stage.add_argument("uri", help="s3://<bucket>/<key or prefix/>")
     commands.add_parser("models", help="list model package versions, status, metrics, lineage")
+    group_help = "model package group (default: the template's, from environments/local.yaml)"
     for name in ("approve", "reject"):
         sub = commands.add_parser(name, help=f"{name} a model package version")
         sub.add_argument("version", type=int)
-    commands.add_parser("rollback", help="reject the champion; the previous one is served again")
+        sub.add_argument("--group", help=group_help)
+    rollback = commands.add_parser(
+        "rollback", help="reject the champion; the previous one is served again"
+    )
+    rollback.add_argument("--group", help=group_help)
     serve = commands.add_parser("serve", help="serve the champion on 127.0.0.1:PORT")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--group", help=group_help)
     commands.add_parser("undeploy", help="stop the local endpoint")
     commands.add_parser("status", help="last execution, champion, endpoint")
     logs = commands.add_parser("logs", help="a step's logs (latest execution by default)")
@@ -85,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    local = lifecycle.Local.load()
+    local = lifecycle.Local.load(getattr(args, "group", None))
     registry = local.registry
     if args.command == "run":
         result = lifecycle.run(
@@ -99,7 +105,8 @@ def dispatch(args: argparse.Namespace) -> int:
             note = " (already registered)" if item.get("duplicate") else ""
             print(f"Registered {item['group']} version {item['version']}: {item['status']}{note}")
             if item["status"] != "Approved":
-                print(f"  approve it: make approve ENV=local VERSION={item['version']}")
+                group = "" if item["group"] == local.group else f" GROUP={item['group']}"
+                print(f"  approve it: make approve ENV=local VERSION={item['version']}{group}")
         if result.status != "Succeeded" and result.failed_step:
             print(f"Logs: make logs ENV=local STEP={result.failed_step}")
         if any(item["status"] == "Approved" for item in result.registered):

@@ -38,20 +38,26 @@ class LocalError(RuntimeError):
 
 @dataclass
 class Local:
-    """The local environment's names, all derived from environments/local.yaml."""
+    """The local environment's names, all derived from environments/local.yaml; `group_name`
+    picks another model package group (one another definition registers into)."""
 
     config: EnvConfig
+    group_name: str | None = None
 
     @classmethod
-    def load(cls) -> Local:
+    def load(cls, group: str | None = None) -> Local:
         config = load("local")
         if not config.is_local:
             raise LocalError("the local runner serves ENV=local only.")
-        return cls(config)
+        return cls(config, group)
 
     @property
     def group(self) -> str:
-        return self.config.model_package_group
+        return self.group_name or self.config.model_package_group
+
+    @property
+    def is_template_group(self) -> bool:
+        return self.group == self.config.model_package_group
 
     @property
     def champion_uri(self) -> str:
@@ -59,8 +65,12 @@ class Local:
 
     @property
     def registry(self) -> Registry:
+        """Only the template's group publishes its champion where the template's Evaluate reads
+        it (champion/current/); another group's approvals must never overwrite that."""
         return Registry(
-            self.champion_uri, region=self.config.region, account=self.config.account_id
+            self.champion_uri if self.is_template_group else None,
+            region=self.config.region,
+            account=self.config.account_id,
         )
 
     @property
@@ -117,6 +127,19 @@ def stage_code(local: Local) -> str:
         if not existing.is_file() or existing.read_bytes() != source.read_bytes():
             objectstore.put_file(source, target)
     return uri
+
+
+def registry_for(local: Local, definition: dict[str, Any]) -> Registry:
+    """The template's registry (which publishes the champion for its Evaluate) only when every
+    RegisterModel step of the definition registers into the template's group."""
+    groups = {
+        str((node.spec.get("Arguments") or {}).get("ModelPackageGroupName"))
+        for node in flatten(definition).values()
+        if node.type == "RegisterModel"
+    }
+    if groups <= {local.config.model_package_group}:
+        return local.registry
+    return Local(local.config, next(iter(groups))).registry  # any other group: no publication
 
 
 def definition_problems(definition: dict[str, Any]) -> list[str]:
@@ -226,7 +249,7 @@ def run(
         pipeline_name=pipeline_name(local, definition_path),
         region=local.config.region,
         account=local.config.account_id,
-        registry=local.registry,
+        registry=registry_for(local, definition),
         use_cache=use_cache,
         out=out,
         definition_sha256=fsutil.sha256_bytes(definition_path.read_bytes()),
@@ -254,6 +277,8 @@ def follow_champion(local: Local, out=print) -> None:
     state = endpoint.status()
     if not state["running"]:
         return
+    if (state["backend"] or {}).get("group", local.group) != local.group:
+        return  # the endpoint serves another group's champion: approving here does not touch it
     port = state["proxy"]["port"]
     if serve_champion(local, port, out) is None:
         out("No approved version is left; stopping the endpoint.")

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import sdk_pipelines as sdk
 
-from local_runner import cli, endpoint, objectstore, paths, smoke
+from local_runner import cli, endpoint, lifecycle, objectstore, paths, smoke
 from local_runner.registry import Registry
 
 V2 = Path(__file__).parent / "fixtures" / "v2_pipeline.json"
@@ -55,6 +55,9 @@ def test_a_v2_definition_runs_end_to_end_and_its_model_serves(raw, capsys):
         "DataTooSkewed": "NotRun",
     }
     assert "Registered v2-group version 1: Approved" in output
+    # another group's champion never lands where the template's Evaluate reads its champion
+    template_champion = lifecycle.Local.load().champion_uri
+    assert not objectstore.exists(template_champion + "model.tar.gz")
     scored = execution["Steps"]["BatchScore"]["Properties"]["TransformOutput"]["S3OutputPath"]
     lines = objectstore.read_bytes(scored + "/test.csv.out").decode().splitlines()
     assert len(lines) == 20
@@ -118,3 +121,15 @@ def test_what_sagemakers_api_model_refuses_stops_the_run_up_front(raw, capsys, m
     assert "is not a definition SageMaker accepts (nothing has run):" in error
     assert "step TrainModel: Arguments.ResourceConfig.VolumeSizeInGB: required" in error
     assert seen == ["2020-12-01"] and not paths.runs_dir().exists()
+
+
+def test_another_groups_versions_are_approved_with_group(raw, capsys):
+    assert cli.main(["stage", str(sdk.CODE), sdk.CODE_URI]) == 0
+    assert cli.main(["run", "--definition", str(V2)]) == 0
+    assert "approve it: make approve ENV=local VERSION=1 GROUP=v2-group" in capsys.readouterr().out
+    assert cli.main(["approve", "1", "--group", "v2-group"]) == 0
+    assert Registry().champion("v2-group")["version"] == 1
+    assert cli.main(["rollback", "--group", "v2-group"]) == 0
+    assert Registry().get("v2-group", 1)["ModelApprovalStatus"] == "Rejected"
+    template_champion = lifecycle.Local.load().champion_uri
+    assert not objectstore.exists(template_champion + "model.tar.gz")
