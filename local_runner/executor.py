@@ -36,6 +36,7 @@ from local_runner import (
     lambda_step,
     lineage,
     objectstore,
+    params,
     paths,
     serving,
     stubs,
@@ -122,6 +123,10 @@ def _convert(name: str, kind: str, value: Any) -> Any:
 
 
 def resolve_parameters(definition: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    try:  # names, types, EnumValues and the environment schema's ranges, before anything runs
+        params.check(overrides, definition)
+    except params.ParamsError as error:
+        raise DefinitionError(str(error)) from None
     declared = {p["Name"]: p for p in definition.get("Parameters", [])}
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
