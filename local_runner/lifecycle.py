@@ -234,7 +234,7 @@ def run(
 ) -> ExecutionResult:
     """Run any definition: the generated one (kept current), or a given file as it is (its
     pipeline is named after the file, so its cache and runs stay apart from the template's)."""
-    if definition_path == DEFINITION:
+    if definition_path.resolve() == DEFINITION.resolve():  # however the path was spelled
         ensure_definition(definition_path, out)
     definition = load_definition(definition_path)
     problems = definition_problems(definition)

@@ -17,8 +17,8 @@ local-only: env-check ## Refuse a local-runner target unless ENV=local, naming t
 	  echo "'make $(filter $(LOCAL_TARGETS),$(MAKECMDGOALS))' is for ENV=local. On AWS the pipeline runs in SageMaker (make deploy ENV=$(ENV) START_PIPELINE=1) and people approve model packages in the SageMaker model registry (aws sagemaker update-model-package --model-package-arn <arn> --model-approval-status Approved)." >&2; \
 	  exit 2; fi
 
-run: local-only $(STAMP) ## ENV=local: run the pipeline here (definition if stale, sample data, cache) [PARAMS="AccuracyThreshold=0.95 MaxIter=50"] [DEFINITION=any.json] [MAX_PARALLEL=n]
-	$(LOCAL_RUNNER) run $(LOCAL_PARAMS_ARG) $(if $(DEFINITION),--definition "$$DEFINITION") $(if $(MAX_PARALLEL),--max-parallel "$$MAX_PARALLEL")
+run: local-only $(STAMP) ## ENV=local: run the pipeline here (definition if stale, sample data, cache) [PARAMS="AccuracyThreshold=0.95 MaxIter=50"] [DEFINITION_FILE=any.json] [MAX_PARALLEL=n]
+	$(LOCAL_RUNNER) run $(LOCAL_PARAMS_ARG) $(if $(DEFINITION_FILE),--definition "$$DEFINITION_FILE") $(if $(MAX_PARALLEL),--max-parallel "$$MAX_PARALLEL")
 
 models: local-only $(STAMP) ## ENV=local: list model versions with status, metrics and lineage
 	@$(LOCAL_RUNNER) models

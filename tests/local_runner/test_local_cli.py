@@ -26,8 +26,8 @@ def make_dry_run(*arguments: str) -> subprocess.CompletedProcess:
             "-m local_runner run --params MaxIter=5 AccuracyThreshold=0.5",
         ),
         (
-            ("run", "ENV=local", "DEFINITION=other.json", "MAX_PARALLEL=2"),
-            "-m local_runner run  --definition other.json --max-parallel 2",
+            ("run", "ENV=local", "DEFINITION_FILE=other.json", "MAX_PARALLEL=2"),
+            "-m local_runner run --definition other.json --max-parallel 2",
         ),
         (("approve", "ENV=local", "VERSION=3"), "-m local_runner approve 3"),
         (("reject", "ENV=local", "VERSION=2"), "-m local_runner reject 2"),
