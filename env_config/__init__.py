@@ -150,7 +150,30 @@ def check(config: EnvConfig) -> None:
         raise EnvConfigError(
             f"{config.path}: aws.account_id must be 12 digits in quotes, got {account!r}."
         )
+    check_instance_counts(config)
     check_promote_from(config)
+
+
+# SageMaker's own bounds: ProcessingJob ClusterConfig.InstanceCount is 1-100; a training job's
+# ResourceConfig.InstanceCount has no API maximum beyond the account quota, so the same 100.
+MAX_INSTANCE_COUNT = 100
+
+
+def check_instance_counts(config: EnvConfig) -> None:
+    """Whole numbers of hosts: 1 is the single-machine path, more shard the data and train one
+    model across them (docs/training.md#scaling-out)."""
+    for key in ("processing_instance_count", "training_instance_count"):
+        value = config.get(f"pipeline.{key}")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 1 <= value <= MAX_INSTANCE_COUNT
+        ):
+            raise EnvConfigError(
+                f"{config.path}: pipeline.{key} must be a whole number of instances from 1 to "
+                f"{MAX_INSTANCE_COUNT}, got {value!r}. Use 1 for one machine; see "
+                "docs/training.md#scaling-out for when more pay off."
+            )
 
 
 def check_promote_from(config: EnvConfig) -> None:
