@@ -10,6 +10,7 @@ COMMANDS = {
     "training": "benchmarks.training",
     "local": "benchmarks.local",
     "setup": "benchmarks.setup_install",
+    "scale-out": "benchmarks.scale_out",
 }
 
 
