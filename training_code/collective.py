@@ -2,10 +2,11 @@
 worker. One host needs none of it (the plain single-machine path).
 
 The tracker listens on the first host's address (its SageMaker host name, resolved like any
-peer) and on a fixed port, because the other hosts must know it without asking: XGBOOST_TRACKER_PORT
-(default 9099). On SageMaker each host is its own instance, so a fixed port cannot clash; the local
-runner and the tests' harness run every simulated host on 127.0.0.1 and pass a free port in that
-variable. Ranks follow the order of the hosts list (sortby task with a zero-padded index), so rank 0
+peer) and on a port every host can work out without asking: XGBOOST_TRACKER_PORT when set, else one
+derived from TRAINING_JOB_NAME (which SageMaker sets in every training container) in 20000-31999,
+below Linux's ephemeral range, else 9099. On SageMaker each host is its own instance, so any port
+is free; simulated hosts share one machine, where two jobs' trackers get different ports because
+their job names differ (the tests' harness passes a free port explicitly). Ranks follow the order of the hosts list (sortby task with a zero-padded index), so rank 0
 is always the first host, which alone writes the model and the checkpoints.
 """
 
@@ -14,12 +15,14 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import zlib
 from collections.abc import Iterator
 
 from contract import StepInputError
 from hosts import Cluster
 
 DEFAULT_TRACKER_PORT = 9099
+DERIVED_PORT_BASE, DERIVED_PORT_SPAN = 20000, 12000  # ends below 32768, the ephemeral ports
 # How long the hosts may take to reach the tracker: covers one host loading a bigger shard than
 # another before joining. Collective operations themselves have XGBoost's own timeout.
 BOOTSTRAP_TIMEOUT_SECONDS = 1800
@@ -27,7 +30,9 @@ CONNECT_RETRIES = 60
 
 
 def tracker_port() -> int:
-    text = os.environ.get("XGBOOST_TRACKER_PORT", str(DEFAULT_TRACKER_PORT))
+    job = os.environ.get("TRAINING_JOB_NAME")
+    derived = DERIVED_PORT_BASE + zlib.crc32(job.encode()) % DERIVED_PORT_SPAN if job else None
+    text = os.environ.get("XGBOOST_TRACKER_PORT", str(derived or DEFAULT_TRACKER_PORT))
     try:
         port = int(text)
     except ValueError:

@@ -84,3 +84,17 @@ def test_a_bad_tracker_port_is_refused(monkeypatch, value):
 def test_an_unresolvable_first_host_says_what_to_do():
     with pytest.raises(StepInputError, match="does not resolve"):
         collective.address_of("algo-1.invalid")
+
+
+def test_the_tracker_port_follows_the_job_name_so_two_local_jobs_differ(monkeypatch):
+    monkeypatch.delenv("XGBOOST_TRACKER_PORT", raising=False)
+    monkeypatch.delenv("TRAINING_JOB_NAME", raising=False)
+    assert collective.tracker_port() == collective.DEFAULT_TRACKER_PORT
+    ports = set()
+    for name in ("pipelines-abc-Train-1", "pipelines-def-Train-1"):
+        monkeypatch.setenv("TRAINING_JOB_NAME", name)
+        ports.add(collective.tracker_port())
+        assert 20000 <= collective.tracker_port() < 32000
+    assert len(ports) == 2
+    monkeypatch.setenv("XGBOOST_TRACKER_PORT", "12345")
+    assert collective.tracker_port() == 12345
