@@ -167,6 +167,8 @@ def fit(
         booster, done = None, 0
     if booster is not None:
         print(f"resuming from checkpoint at iteration {done}", flush=True)
+    if not cluster.is_first:  # its restored copy goes stale: only the first host's may sync back
+        (checkpoints / CHECKPOINT_FILE).unlink(missing_ok=True)
     rows_per_host = dtrain.num_row()
     if cluster.is_distributed:  # the same thread count on every host: the largest shard decides
         rows_per_host = max_over_hosts(rows_per_host)

@@ -208,6 +208,7 @@ def test_a_spot_restart_of_two_hosts_resumes_and_equals_an_uninterrupted_run(
     )
     for host in resumed.hosts:
         assert "resuming from checkpoint at iteration 10" in host.stdout, host.stdout
+    assert resumed.collisions == {}  # the second host's restored copy is not synced back
     assert (tmp_path / "straight" / "model" / "model.ubj").read_bytes() == (
         tmp_path / "restarted" / "model" / "model.ubj"
     ).read_bytes()
