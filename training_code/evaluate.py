@@ -121,6 +121,11 @@ def evaluate(
         if champion is not None:
             defender.append(champion.predict_proba(features)[:, 1])
     check_every_part(seen, statistics, test_dir)
+    if not labels:
+        raise StepInputError(
+            f"{test_dir}: the test split has no rows (Preprocess listed no test part). Add rows to "
+            "the raw data or lower --validation-fraction/--test-fraction."
+        )
     truth = np.concatenate(labels)
     report = {"binary_classification_metrics": quality_report(truth, np.concatenate(challenger))}
     challenger_accuracy = report["binary_classification_metrics"]["accuracy"]["value"]
