@@ -108,6 +108,9 @@ def run_hosts(hosts: int, raw: Path, work: Path, threads: int, max_iter: int) ->
         "peak_rss": max(h.max_rss_bytes for h in [*preprocess.hosts, *train.hosts]),
         "largest_shard": max([*pre_shards.values(), *train_shards.values()]),
         "accuracy": accuracy,
+        # CPU seconds summed over hosts: the work, independent of what else ran on the machine
+        "preprocess_cpu": sum(h.cpu_seconds for h in preprocess.hosts),
+        "train_cpu": sum(h.cpu_seconds for h in train.hosts),
     }
 
 
@@ -180,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{hosts:>5}  {f['preprocess']:>12.1f}  {f['train']:>7.1f}  {total:>7.1f}  "
             f"{base_total / (hosts * total):>10.2f}  {f['peak_rss'] / 1e6:>11.0f}  "
-            f"{f['largest_shard'] / 1e6:>16.0f}  {f['rss_ratio']:>9.2f}  {f['accuracy']:>8.4f}"
+            f"{f['largest_shard'] / 1e6:>16.0f}  {f['rss_ratio']:>9.2f}  {f['accuracy']:>8.4f}  "
+            f"{f['preprocess_cpu']:.0f}/{f['train_cpu']:.0f}"
         )
     return 0
 

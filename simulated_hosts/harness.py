@@ -40,6 +40,7 @@ class HostResult:
     stderr: str
     max_rss_bytes: int
     opt_ml: Path
+    cpu_seconds: float = 0.0  # user + system: the work done, whatever else ran on the machine
 
 
 @dataclass
@@ -174,7 +175,7 @@ def run_job(
 def wait_all(processes: list, started: float, timeout: float) -> list[HostResult]:
     """Reap every host; when one fails or time runs out, stop the others (SageMaker fails the
     whole job when one host's container fails)."""
-    usage: dict[int, tuple[int, int]] = {}
+    usage: dict[int, tuple[int, int, float]] = {}
     pending = {process.pid: process for _n, _o, process, _s, _e in processes}
     while pending:
         reaped = False
@@ -184,7 +185,8 @@ def wait_all(processes: list, started: float, timeout: float) -> list[HostResult
                 continue
             reaped = True
             code = os.waitstatus_to_exitcode(status)
-            usage[pid] = (code, rusage.ru_maxrss * 1024)  # Linux reports KiB
+            cpu = rusage.ru_utime + rusage.ru_stime
+            usage[pid] = (code, rusage.ru_maxrss * 1024, cpu)  # Linux reports KiB
             pending.pop(pid).returncode = code
             if code != 0:
                 stop(pending.values())
@@ -196,7 +198,7 @@ def wait_all(processes: list, started: float, timeout: float) -> list[HostResult
     for name, opt_ml, process, stdout, stderr in processes:
         stdout.close()
         stderr.close()
-        code, rss = usage[process.pid]
+        code, rss, cpu = usage[process.pid]
         log = opt_ml.parent
         results.append(
             HostResult(
@@ -206,6 +208,7 @@ def wait_all(processes: list, started: float, timeout: float) -> list[HostResult
                 (log / "stderr.log").read_text(encoding="utf-8", errors="replace"),
                 rss,
                 opt_ml,
+                cpu,
             )
         )
     return results
