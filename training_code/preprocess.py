@@ -13,6 +13,7 @@ one at a time: a host's memory follows its largest file, not its shard.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -41,20 +42,23 @@ class PartWriter:
         self.staging = output_dir / f".staging-{host}"
         shutil.rmtree(self.staging, ignore_errors=True)
         self.written: dict[str, int] = {}  # "<split>/<part file>" -> rows
+        self.digests: dict = {}  # "<split>/<part file>" -> sha256, fed as written (no re-read)
 
     def append(self, split: str, part: int, rows: pd.DataFrame) -> None:
         key = f"{split}/{part_name(self.host, part)}"
         path = self.staging / key
         path.parent.mkdir(parents=True, exist_ok=True)
         first = key not in self.written
-        with path.open("a" if not first else "w", encoding="utf-8", newline="") as handle:
-            rows.to_csv(handle, header=first, index=False, float_format="%.10g")
+        data = rows.to_csv(header=first, index=False, float_format="%.10g").encode("utf-8")
+        with path.open("ab" if not first else "wb") as handle:
+            handle.write(data)
+        self.digests.setdefault(key, hashlib.sha256()).update(data)
         self.written[key] = self.written.get(key, 0) + len(rows)
 
     def publish(self, statistics: Statistics) -> None:
         for key, rows in sorted(self.written.items()):
             source = self.staging / key
-            statistics.files[key] = {"rows": rows, "sha256": data_statistics.file_digest(source)}
+            statistics.files[key] = {"rows": rows, "sha256": self.digests[key].hexdigest()}
             target = self.output_dir / key
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
