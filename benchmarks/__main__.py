@@ -1,4 +1,4 @@
-"""`python -m benchmarks definition|training|local [options]`."""
+"""`python -m benchmarks definition|training|local|sharded [options]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ COMMANDS = {
     "definition": "benchmarks.definition",
     "training": "benchmarks.training",
     "local": "benchmarks.local",
+    "sharded": "benchmarks.sharded",
     "setup": "benchmarks.setup_install",
     "scale-out": "benchmarks.scale_out",
 }

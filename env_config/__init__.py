@@ -83,6 +83,32 @@ class EnvConfig:
         (promotion, e.g. prod from staging), or "" for only its own group."""
         return str(self.get("approval.promote_from") or "")
 
+    def local_runtimes(self) -> dict[str, dict[str, Any]]:
+        """local_runner.runtimes: image repository name -> how the local runner runs it (only
+        environments/local.yaml has it; absent means no framework images run locally)."""
+        table = (self.raw.get("local_runner") or {}).get("runtimes") or {}
+        if not isinstance(table, dict):
+            raise EnvConfigError(
+                f"{self.path}: local_runner.runtimes must be a mapping of runtime name -> "
+                "{repositories, python, modules, algorithm}."
+            )
+        for name, row in table.items():
+            repositories = (row or {}).get("repositories") if isinstance(row, dict) else None
+            if not isinstance(repositories, list) or not all(
+                isinstance(item, str) and item for item in repositories
+            ):
+                raise EnvConfigError(
+                    f"{self.path}: local_runner.runtimes.{name}.repositories must be a list of "
+                    "image repository names (shell patterns allowed), e.g. [sagemaker-xgboost]."
+                )
+            unknown = set(row) - {"repositories", "python", "modules", "algorithm"}
+            if unknown:
+                raise EnvConfigError(
+                    f"{self.path}: local_runner.runtimes.{name} has unknown keys "
+                    f"{sorted(unknown)}; allowed: repositories, python, modules, algorithm."
+                )
+        return table
+
     def image_repository_uri(self, kind: str) -> str:
         repository = self.get(f"resources.{kind}_image_repository")
         return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{repository}"

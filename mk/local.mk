@@ -9,7 +9,7 @@ LOCAL_PORT_ARG = $(if $(PORT),--port $(PORT))
 LOCAL_PARAMS_ARG = $(if $(PARAMS),--params "$(PARAMS)")
 
 .PHONY: local-only run models approve reject serve undeploy local-deploy local-test \
-	 benchmark-local
+	 benchmark-local benchmark-sharded
 
 local-only: env-check ## Refuse a local-runner target unless ENV=local, naming the AWS equivalent
 	@if [ "$(ENV)" != "local" ]; then \
@@ -44,3 +44,6 @@ local-test: $(STAMP) ## Only the local runner's tests (make test runs them too)
 
 benchmark-local: $(STAMP) ## Measure the local runner (overhead, cached rerun, endpoint) for docs/benchmarks.md
 	$(PY) -m benchmarks local
+
+benchmark-sharded: $(STAMP) ## Measure a 4-host ShardedByS3Key processing step on 1M rows vs 1 host for docs/benchmarks.md
+	$(PY) -m benchmarks sharded
