@@ -1,4 +1,4 @@
-"""`python -m benchmarks definition|training|local|sharded [options]`."""
+"""`python -m benchmarks definition|training|local|sharded|proxy [options]`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ COMMANDS = {
     "training": "benchmarks.training",
     "local": "benchmarks.local",
     "sharded": "benchmarks.sharded",
+    "proxy": "benchmarks.proxy",
     "setup": "benchmarks.setup_install",
     "scale-out": "benchmarks.scale_out",
 }

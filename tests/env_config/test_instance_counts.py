@@ -1,5 +1,5 @@
-"""Instance counts per environment: whole numbers within SageMaker's bounds, refused otherwise
-with the key, the value and where to read about choosing one."""
+"""Instance counts per environment: whole numbers within SageMaker's bounds (environments/schema.json),
+refused otherwise with the key, the value and the allowed form."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def with_value(tmp_path, key: str, value: str):
 @pytest.mark.parametrize("key", ["processing_instance_count", "training_instance_count"])
 @pytest.mark.parametrize("value", ["0", "2.5", "'2'", "true", "101"])
 def test_a_count_that_is_not_1_to_100_instances_is_refused(tmp_path, key, value):
-    with pytest.raises(EnvConfigError, match=rf"pipeline.{key} must be a whole number .*1 to 100"):
+    with pytest.raises(EnvConfigError, match=rf"pipeline.{key} = .*an integer 1-100"):
         load("dev", with_value(tmp_path, key, value))
 
 

@@ -182,7 +182,7 @@ def test_cache_honours_enabled_expiry_and_missing_outputs(staged):
 def test_unknown_parameter_override_and_bad_values_are_refused(staged):
     with pytest.raises(DefinitionError, match="unknown parameter Nope"):
         execute(overrides={"Nope": "1"})
-    with pytest.raises(DefinitionError, match=r"Epochs \(Integer\): 'many'"):
+    with pytest.raises(DefinitionError, match=r"PARAMS Epochs=many: not a whole number"):
         execute(overrides={"Epochs": "many"})
 
 
