@@ -12,6 +12,7 @@ COMMANDS = {
     "sharded": "benchmarks.sharded",
     "proxy": "benchmarks.proxy",
     "setup": "benchmarks.setup_install",
+    "scale-out": "benchmarks.scale_out",
 }
 
 
