@@ -13,6 +13,7 @@ COMMANDS = {
     "proxy": "benchmarks.proxy",
     "batch": "benchmarks.batch",
     "setup": "benchmarks.setup_install",
+    "scale-out": "benchmarks.scale_out",
 }
 
 
