@@ -136,7 +136,7 @@ CLI_ROWS = {
     "smoke-test-without-a-run": (
         ["smoke-test", "--port", "9999"],
         1,
-        "no execution with a test split",
+        "no champion is served: make deploy ENV=local",
     ),
     "serve-without-a-champion": (["serve", "--port", "9999"], 1, "no approved version to serve"),
 }
