@@ -5,6 +5,8 @@ mock_provider "aws" {
 }
 
 variables {
+  # the apply-time helper (modules/approval/set_github_token.py) must not reach AWS
+  python                   = "true"
   environment              = "prod"
   pipeline_definition_file = "tests/fixtures/prod/pipeline-definition.json"
   deployments_file         = "tests/fixtures/prod/deployment.json"
@@ -97,7 +99,7 @@ run "prod" {
     error_message = "a \"*\" resource is allowed only on the statements whose actions AWS cannot scope (each commented in modules/iam)"
   }
   assert {
-    condition     = strcontains(output.iam_policy_documents.deploy_trust, "repo:your-org/sagemaker-gitops:environment:prod")
+    condition     = strcontains(output.iam_policy_documents.deploy_trust, "repo:your-org/sagemaker-gitops:environment:prod:ref:refs/heads/main")
     error_message = "the deploy role must trust only the repository's prod GitHub environment"
   }
   assert {

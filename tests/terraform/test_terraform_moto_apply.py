@@ -21,6 +21,7 @@ import json
 import re
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -137,9 +138,21 @@ def terraform(tf, workdir, *args, check=True, timeout=900):
     return tf.run(
         [tf.terraform_binary(), *args, *flags, "-no-color"],
         workdir,
-        tf.terraform_env(),
+        helper_env(tf, workdir),
         timeout=timeout,
         check=check,
+    )
+
+
+def helper_env(tf, workdir) -> dict[str, str]:
+    """The apply's one helper (modules/approval/set_github_token.py, boto3) talks to moto too."""
+    url = (workdir / "zz_moto_override.tf").read_text().split('s3 = "', 1)[1].split('"', 1)[0]
+    return tf.terraform_env(
+        AWS_ENDPOINT_URL=url,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION=dev_config()["aws"]["region"],
+        TF_VAR_python=sys.executable,
     )
 
 
