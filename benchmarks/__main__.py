@@ -1,4 +1,4 @@
-"""`python -m benchmarks definition|training|local [options]`."""
+"""`python -m benchmarks definition|training|local|setup|proof [options]`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ COMMANDS = {
     "training": "benchmarks.training",
     "local": "benchmarks.local",
     "setup": "benchmarks.setup_install",
+    "proof": "benchmarks.proof",
 }
 
 

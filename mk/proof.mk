@@ -3,7 +3,7 @@
 # renders. Renders and recordings are cached under build/proof/ (keyed by what they depend on).
 # See docs/infrastructure.md ("Access proof").
 
-.PHONY: proof proof-docs proof-test
+.PHONY: proof proof-docs proof-test benchmark-proof
 
 proof: $(STAMP) ## Access proof: every recorded AWS request allowed, every must-deny case denied, by AWS's IAM rules
 	@$(MAKE) --no-print-directory definition ENV=dev >/dev/null
@@ -17,3 +17,7 @@ proof-test: $(STAMP) ## Only the access proof's tests (mutations: each known pol
 	$(PY) -m pytest tests/proof
 
 TEST_TARGETS += proof
+
+benchmark-proof: $(STAMP) ## Time the access proof with its renders cached (figures of docs/benchmarks.md)
+	@$(MAKE) --no-print-directory definition ENV=dev >/dev/null
+	$(PY) -m benchmarks proof

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib
-import importlib.util
+import io
 import os
 import subprocess
 import sys
@@ -25,20 +24,6 @@ from proof.boto_recorder import BotoRecorder
 from proof.moto_server import MotoServer, ProofError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def _release_module():
-    """The release orchestrator: package `release` (after the layout change) or the script."""
-    with contextlib.suppress(ImportError):
-        return importlib.import_module("release.deploy_env")
-    path = REPO_ROOT / "scripts" / "deploy_env.py"
-    spec = importlib.util.spec_from_file_location("proof_release_deploy_env", path)
-    if spec is None or spec.loader is None:
-        raise ProofError(f"cannot load the release orchestrator from {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @contextlib.contextmanager
@@ -87,29 +72,29 @@ def _push_images(config, url: str) -> dict[str, str]:
 def record_release(moto: MotoServer, env: str, into: Path) -> None:
     """Run `make deploy ENV=<env> START_PIPELINE=1 AUTO_APPROVE=1` with image digests, its
     Terraform and definition sub-steps left out (recorded elsewhere), the rest for real."""
+    import code_bundle
     from env_config import load
+    from release import deployment
+    from release.options import Options
 
     config = load(env)
-    module = _release_module()
-    code_bundle = importlib.import_module("build_pipeline.code_bundle")
-    roots = [Path(module.__file__), Path(code_bundle.__file__)]
-    recorder = BotoRecorder(roots, any_thread=True)
+    recorder = BotoRecorder([REPO_ROOT / "release", REPO_ROOT / "code_bundle"], any_thread=True)
     recorder.install()
     recorder.active = False
 
-    def runner(argv: Sequence[str], *, env=None, capture=False, stdin=None):
+    def runner(argv: Sequence[str], *, env=None, capture=False, stdin=None) -> str:
         argv = list(argv)
-        if argv[:3] == [sys.executable, "-m", "build_pipeline.code_bundle"]:
-            code_bundle.main(argv[3:])  # in this process, so its S3 calls are recorded
-            return subprocess.CompletedProcess(argv, 0, "", "")
-        if argv and argv[0] == "git":
-            return subprocess.CompletedProcess(argv, 0, "0" * 40 + "\n", "")
-        # make definition / plan / apply: the Terraform runs are recorded by moto's recorder
-        return subprocess.CompletedProcess(argv, 0, "", "")
+        if argv[1:3] == ["-m", "code_bundle"]:
+            with contextlib.redirect_stdout(io.StringIO()):
+                code_bundle.main(argv[3:])  # in this process, so its S3 calls are recorded
+            return ""
+        if argv[:1] == ["git"]:
+            return "0" * 40 + "\n"
+        return ""  # make definition / plan / apply: Terraform's requests are moto's recording
 
     with aws_environment(moto.url, config.region):
         digests = _push_images(config, moto.url)
-        options = module.Options(
+        options = Options(
             env=env,
             start_pipeline=True,
             auto_approve=True,
@@ -117,7 +102,7 @@ def record_release(moto: MotoServer, env: str, into: Path) -> None:
             job_image_digest=digests["job"],
             inference_image_digest=digests["inference"],
         )
-        deployment = module.Deployment(
+        run = deployment.Deployment(
             options,
             runner=runner,
             which=lambda name: f"/usr/bin/{name}",
@@ -126,7 +111,8 @@ def record_release(moto: MotoServer, env: str, into: Path) -> None:
         )
         recorder.active = True
         try:
-            deployment.run()
+            with contextlib.redirect_stdout(io.StringIO()):
+                run.run()
         finally:
             recorder.active = False
     recorder.write(into)

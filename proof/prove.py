@@ -31,8 +31,7 @@ MOTO_TEST_ACCOUNT = "123456789012"  # tests/deploy run in moto's default account
 # What the render and the recordings depend on (a change re-renders; `--refresh` forces it, e.g.
 # after changing how proof/ records).
 WORLD_INPUTS = (
-    "terraform", "environments", "scripts/deploy_env.py", "release",
-    "build_pipeline/code_bundle.py", "code_bundle", "training_code",
+    "terraform", "environments", "release", "code_bundle", "training_code",
 )  # fmt: skip
 DEPLOY_INPUTS = (
     "deploy",

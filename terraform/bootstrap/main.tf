@@ -166,9 +166,9 @@ resource "aws_iam_role" "deploy" {
       Principal = { Federated = local.oidc_arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
-        # The repository's OIDC subject carries the ref (docs/infrastructure.md, "GitHub OIDC
-        # subject"): only the release branch reaches an environment, not a workflow_dispatch
-        # of any branch that names it.
+        # The repository's OIDC subject carries the ref (docs/infrastructure.md, "Bootstrap"):
+        # only the release branch reaches an environment, not a workflow_dispatch of any
+        # branch that names it.
         StringEquals = {
           "${local.oidc_host}:aud" = "sts.amazonaws.com"
           "${local.oidc_host}:sub" = "repo:${each.value.github_repository}:environment:${each.key}:ref:${var.release_ref}"

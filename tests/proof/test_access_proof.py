@@ -30,14 +30,15 @@ def test_every_recorded_request_is_allowed_and_every_must_deny_case_denied(outco
 
 
 def test_the_proof_covers_every_principal_and_the_issue_s_must_deny_cases(outcomes):
-    principals = {o.check.principal for o in outcomes if o.check.expect == "Allowed"}
-    assert principals == {
-        "github-deploy/dev",
-        "github-plan/dev",
-        "github-deploy/staging",
-        "deploy/staging",
-        "execution/dev",
+    principals = {
+        o.check.principal
+        for o in outcomes
+        if o.check.expect == "Allowed" and o.check.source != "trust policy"
     }
+    assert principals == {
+        "github-deploy/dev", "github-plan/dev", "github-deploy/staging", "deploy/staging",
+        "github-deploy/prod", "deploy/dev", "execution/dev",
+    }  # fmt: skip
     reasons = " | ".join(o.check.why for o in outcomes if o.check.expect == "Denied")
     for case in ("the plan role writing", "GitHub dispatch token", "decrypting with the state key directly",
                  "on staging's resource", "on prod's resource", "AES256", "without TLS"):  # fmt: skip

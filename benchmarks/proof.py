@@ -1,4 +1,4 @@
-"""`python -m proof.benchmark`: how long the access proof takes with its renders and recordings
+"""`python -m benchmarks proof` (`make benchmark-proof`): how long the access proof takes with its renders and recordings
 cached (what `make test` pays on every run after the first), split into collecting the inputs
 (reading the cached states and recordings) and evaluating every decision in one node process."""
 
@@ -13,7 +13,7 @@ from proof import prove
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def main(rounds: int = 3) -> None:
+def main(argv: list[str] | None = None, rounds: int = 3) -> int:
     definition = REPO_ROOT / "build" / "dev" / "pipeline-definition.json"
     prove.collect(definition, log=lambda line: None)  # make sure the cache exists
     collect, evaluate, total = [], [], []
@@ -38,4 +38,4 @@ def main(rounds: int = 3) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
