@@ -90,8 +90,11 @@ def test_raw_http_requests_are_named_by_botocore_s_model():
         {
             "method": "PUT",
             "url": "http://127.0.0.1:5000/state/dev/terraform.tfstate?x-id=PutObject",
-            "headers": {"Authorization": AUTH.format(service="s3"), "x-amz-server-side-encryption": "aws:kms",
-                        "x-amz-server-side-encryption-aws-kms-key-id": "alias/tfstate"},  # fmt: skip
+            "headers": {
+                "Authorization": AUTH.format(service="s3"),
+                "x-amz-server-side-encryption": "aws:kms",
+                "x-amz-server-side-encryption-aws-kms-key-id": "alias/tfstate",
+            },
             "body": base64.b64encode(b"{}").decode(),
             "body_encoded": True,
         },
