@@ -5,12 +5,18 @@
 
 .PHONY: proof proof-docs proof-test benchmark-proof
 
-proof: $(STAMP) ## Access proof: every recorded AWS request allowed, every must-deny case denied, by AWS's IAM rules
+# dev's definition, regenerated only when what it is built from changed (make definition takes
+# longer than the proof itself).
+PROOF_DEFINITION := build/dev/pipeline-definition.json
+PROOF_DEFINITION_SOURCES := $(shell find build_pipeline code_bundle env_config training_code -type f -not -path '*/__pycache__/*' 2>/dev/null) environments/dev.yaml
+
+$(PROOF_DEFINITION): $(PROOF_DEFINITION_SOURCES) | $(STAMP)
 	@$(MAKE) --no-print-directory definition ENV=dev >/dev/null
+
+proof: $(STAMP) $(PROOF_DEFINITION) ## Access proof: every recorded AWS request allowed, every must-deny case denied, by AWS's IAM rules
 	$(PY) -m proof
 
-proof-docs: $(STAMP) ## Rewrite the principals table of docs/infrastructure.md from the proof's decisions
-	@$(MAKE) --no-print-directory definition ENV=dev >/dev/null
+proof-docs: $(STAMP) $(PROOF_DEFINITION) ## Rewrite the principals table of docs/infrastructure.md from the proof's decisions
 	$(PY) -m proof --write-docs
 
 proof-test: $(STAMP) ## Only the access proof's tests (mutations: each known policy bug must fail the proof)
@@ -18,6 +24,5 @@ proof-test: $(STAMP) ## Only the access proof's tests (mutations: each known pol
 
 TEST_TARGETS += proof
 
-benchmark-proof: $(STAMP) ## Time the access proof with its renders cached (figures of docs/benchmarks.md)
-	@$(MAKE) --no-print-directory definition ENV=dev >/dev/null
+benchmark-proof: $(STAMP) $(PROOF_DEFINITION) ## Time the access proof with its renders cached (figures of docs/benchmarks.md)
 	$(PY) -m benchmarks proof

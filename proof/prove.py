@@ -32,6 +32,8 @@ MOTO_TEST_ACCOUNT = "123456789012"  # tests/deploy run in moto's default account
 # after changing how proof/ records).
 WORLD_INPUTS = (
     "terraform", "environments", "release", "code_bundle", "training_code",
+    "terraform/tests/fixtures/dev/pipeline-definition.json",
+    "terraform/tests/fixtures/staging/pipeline-definition.json",
 )  # fmt: skip
 DEPLOY_INPUTS = (
     "deploy",
@@ -84,15 +86,15 @@ def load_configs() -> dict[str, dict]:
     }
 
 
-def world_directory(definition: Path, refresh: bool, log: Callable[[str], None]) -> Path:
+def world_directory(refresh: bool, log: Callable[[str], None]) -> Path:
     """Render + record once per change of Terraform, environments or the recorded code."""
-    directory = BUILD / f"world-{fingerprint(WORLD_INPUTS, [definition])}"
+    directory = BUILD / f"world-{fingerprint(WORLD_INPUTS)}"
     if (directory / "complete").exists() and not refresh:
         return directory
     with _exclusive(BUILD / "render.lock"):  # one render at a time (parallel tests, two makes)
         if (directory / "complete").exists() and not refresh:
             return directory
-        return _render(directory, definition, log)
+        return _render(directory, log)
 
 
 @contextlib.contextmanager
@@ -106,7 +108,7 @@ def _exclusive(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _render(directory: Path, definition: Path, log: Callable[[str], None]) -> Path:
+def _render(directory: Path, log: Callable[[str], None]) -> Path:
     if directory.exists():
         shutil.rmtree(directory)
     configs = load_configs()
@@ -117,15 +119,11 @@ def _render(directory: Path, definition: Path, log: Callable[[str], None]) -> Pa
     def after_apply(moto, world) -> None:
         code_recordings.record_release(moto, "dev", world.recording("release-dev"))
 
-    definitions = {
-        "dev": definition,
-        "staging": REPO_ROOT
-        / "terraform"
-        / "tests"
-        / "fixtures"
-        / "staging"
-        / "pipeline-definition.json",
-    }
+    # The roots are applied with terraform/tests' definitions: the pipeline resource's content
+    # changes no permission, and a new commit (a new git sha in the generated definition) must
+    # not re-render. The execution role's requests come from the generated definition itself.
+    fixtures = REPO_ROOT / "terraform" / "tests" / "fixtures"
+    definitions = {env: fixtures / env / "pipeline-definition.json" for env in ("dev", "staging")}
     terraform_world.render(directory, definitions, configs["dev"], after_apply=after_apply)
     shutil.rmtree(directory / "work", ignore_errors=True)
     (directory / "complete").write_text("")
@@ -182,7 +180,7 @@ def collect(definition: Path, refresh: bool = False, log: Callable[[str], None] 
     configs = load_configs()
     dev = configs["dev"]
     account_id, region = str(dev["aws"]["account_id"]), dev["aws"]["region"]
-    world = terraform_world.World(world_directory(definition, refresh, log))
+    world = terraform_world.World(world_directory(refresh, log))
     states = [world.state("bootstrap")] + [
         world.state(env) for env in terraform_world.APPLIED_ENVIRONMENTS
     ]

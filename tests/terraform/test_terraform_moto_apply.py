@@ -8,7 +8,7 @@ Two moto gaps are handled here, each for a stated reason:
 - moto evaluates a bucket-policy Deny whose condition does not match as an unconditional Deny
   (moto/iam/access_control.py), so the TLS-only / KMS-only policy of the artifact bucket would
   refuse every object write. The copy swaps that one policy for an inert one; the real statements
-  are checked by `terraform test` and checkov.
+  are evaluated by AWS's rules in `make proof` (@cloud-copilot/iam-simulate).
 - moto has no DeleteModelPackageGroup: the group is removed from the state before destroy (on AWS
   destroy deletes it; a group holding model packages must be emptied first, on purpose).
 
