@@ -15,10 +15,14 @@ STAMP := $(VENV)/.installed
 # Locks are resolved by uv (fast, hashes for every platform's wheels); keeps the pins already there.
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --python-version 3.11 --generate-hashes
 BUILD := build/$(ENV)
+# Tests run on every core (2 here and in CI); a file's tests stay on one worker (--dist loadfile),
+# so module fixtures (moto servers, terraform data dirs) are never shared across processes.
+PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
 DEFINITION := $(BUILD)/pipeline-definition.json
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup env-check data definition test test-python lint fmt clean lock benchmark
+.PHONY: help setup env-check data definition test test-python test-fast lint fmt clean lock benchmark
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,8 +55,11 @@ test: $(STAMP) ## Run every test: Python, Terraform, workflows (what CI runs)
 	$(MAKE) test-python
 	@for t in $(TEST_TARGETS); do $(MAKE) $$t; done
 
-test-python: $(STAMP) ## Run the Python test suite only
-	$(PY) -m pytest
+test-python: $(STAMP) ## Run the Python test suite only, in parallel (pytest-xdist; PYTEST_WORKERS=2 by default)
+	$(PY) -m pytest $(PYTEST_PARALLEL)
+
+test-fast: $(STAMP) ## The edit loop: every Python test not marked slow or integration, in parallel (about a minute)
+	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow and not integration"
 
 lint: $(STAMP) ## ruff, black --check, and every linter of mk/*.mk (terraform fmt, checkov, actionlint)
 	$(VENV)/bin/ruff check .
