@@ -10,6 +10,9 @@ import pytest
 
 from proof import prove
 
+# Each mutation evaluates every decision again (about 15 s of node each on a busy machine).
+pytestmark = pytest.mark.slow
+
 
 def wrong(inputs) -> list[str]:
     outcomes = prove.evaluate(inputs, prove.all_checks(inputs))
