@@ -115,4 +115,10 @@ def _plain(value: Any) -> Any:
 
 
 def read_calls(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        from proof.moto_server import ProofError
+
+        raise ProofError(
+            f"{path} is missing: the cache is incomplete, run `python -m proof --refresh`."
+        )
     return [json.loads(line) for line in path.read_text().split("\n") if line.strip()]

@@ -134,6 +134,10 @@ def moto_server(account_id: str, workdir: Path) -> Iterator[MotoServer]:
 def read_recording(path: Path) -> list[dict]:
     """moto's recording: JSON objects (headers, method, url, body, body_encoded), one per line.
     moto appends from several threads, so two objects may share a line: read object by object."""
+    if not path.exists():
+        raise ProofError(
+            f"{path} is missing: the cache is incomplete, run `python -m proof --refresh`."
+        )
     text, decoder, entries, index = path.read_text(), json.JSONDecoder(), [], 0
     while True:
         while index < len(text) and text[index].isspace():

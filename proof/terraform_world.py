@@ -39,7 +39,12 @@ class World:
     directory: Path
 
     def state(self, name: str) -> dict:
-        return json.loads((self.directory / f"state-{name}.json").read_text())
+        path = self.directory / f"state-{name}.json"
+        if not path.exists():
+            raise ProofError(
+                f"{path} is missing: the cache is incomplete, run `python -m proof --refresh`."
+            )
+        return json.loads(path.read_text())
 
     def recording(self, name: str) -> Path:
         return self.directory / f"recording-{name}.jsonl"

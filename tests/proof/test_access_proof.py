@@ -10,8 +10,9 @@ import pytest
 
 from proof import prove
 
-# Each mutation evaluates every decision again (about 15 s of node each on a busy machine).
-pytestmark = pytest.mark.slow
+# Each mutation evaluates every decision again (about 15 s of node each on a busy machine); the
+# first run after a change of terraform/ renders on moto first (minutes: see docs/benchmarks.md).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 def wrong(inputs) -> list[str]:
