@@ -24,9 +24,11 @@ def main(argv: list[str] | None = None) -> int:
 
     session = boto3.session.Session(region_name=args.region)
     try:
-        token = session.client("secretsmanager").get_secret_value(SecretId=args.secret)[
-            "SecretString"
-        ].strip()
+        token = (
+            session.client("secretsmanager")
+            .get_secret_value(SecretId=args.secret)["SecretString"]
+            .strip()
+        )
         if not token:
             raise ValueError("empty")
         session.client("events").update_connection(
