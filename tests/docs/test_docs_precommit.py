@@ -18,7 +18,10 @@ pytestmark = (
 
 CONFIG = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
 HOOKS = [hook for repo in CONFIG["repos"] for hook in repo["hooks"]]
-SLOW = {"checkov", "pip-audit"}  # make lint runs them; here only their targets are checked (make -n)
+SLOW = {
+    "checkov",
+    "pip-audit",
+}  # make lint runs them; here only their targets are checked (make -n)
 
 
 def test_every_hook_is_local_and_the_promised_linters_are_there():
