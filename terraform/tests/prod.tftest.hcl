@@ -91,7 +91,7 @@ run "prod" {
       for name, document in output.iam_policy_documents : [
         for statement in jsondecode(document).Statement :
         statement.Resource != "*" || contains([
-          "EcrLogin", "SageMakerMetrics", "ListModelPackages", "ReadEndpointMetrics", "DescribeNetwork", "LambdaDescribeNetwork",
+          "EcrLogin", "SageMakerMetrics", "ListModelPackages", "ListModelsAndConfigs", "ReadEndpointMetrics", "DescribeNetwork", "LambdaDescribeNetwork",
         ], statement.Sid)
         if can(statement.Resource)
       ]
