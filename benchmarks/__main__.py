@@ -1,4 +1,4 @@
-"""`python -m benchmarks definition|training|local|setup|proof [options]`."""
+"""`python -m benchmarks definition|training|local|sharded|proxy|setup|proof [options]`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ COMMANDS = {
     "definition": "benchmarks.definition",
     "training": "benchmarks.training",
     "local": "benchmarks.local",
+    "sharded": "benchmarks.sharded",
+    "proxy": "benchmarks.proxy",
     "setup": "benchmarks.setup_install",
     "proof": "benchmarks.proof",
 }
