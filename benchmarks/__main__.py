@@ -1,4 +1,4 @@
-"""`python -m benchmarks definition|training|local|sharded|proxy|batch [options]`."""
+"""`python -m benchmarks <name> [options]`: every benchmark of docs/benchmarks.md, one runner."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ COMMANDS = {
     "batch": "benchmarks.batch",
     "setup": "benchmarks.setup_install",
     "scale-out": "benchmarks.scale_out",
+    "proof": "benchmarks.proof",
 }
 
 

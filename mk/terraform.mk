@@ -26,6 +26,8 @@ export TF_CLI_CONFIG_FILE := /dev/null
 endif
 endif
 AUTO_APPROVE ?= $(if $(TF_IN_AUTOMATION),1,)
+# The apply's one helper (modules/approval/set_github_token.py) runs with this venv's boto3.
+export TF_VAR_python := $(CURDIR)/$(PY)
 # approval.deploy_target: lambda needs build/lambda/deploy.zip before plan/apply (mk/deploy.mk).
 TF_DEPLOY_TARGET = $(shell sed -n 's/^ *deploy_target: *\([a-z]*\).*/\1/p' environments/$(ENV).yaml 2>/dev/null)
 TF_LAMBDA_ZIP = $(if $(filter lambda,$(TF_DEPLOY_TARGET)),lambda-zip)
@@ -40,8 +42,10 @@ tf-init: tf-preflight $(TF_LAMBDA_ZIP) ## terraform init of terraform/ with ENV'
 	terraform -chdir=$(TF_DIR) init -input=false -reconfigure -backend-config=$(TF_BACKEND) \
 	  $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
+# A plan writes nothing, so it takes no state lock (-lock=false): the read-only plan role of pull
+# requests may not write the lock file (terraform/bootstrap/policies.tf).
 plan: tf-init ## Terraform plan of ENV=dev|staging|prod (checks terraform, credentials, definition) [PLAN_FILE=path]
-	terraform -chdir=$(TF_DIR) plan -input=false -var-file=$(TF_VAR_FILE) \
+	terraform -chdir=$(TF_DIR) plan -input=false -lock=false -var-file=$(TF_VAR_FILE) \
 	  $(if $(PLAN_FILE),-out="$$(realpath -m -- "$$PLAN_FILE")")
 
 apply: tf-init ## Terraform apply of ENV=dev|staging|prod [AUTO_APPROVE=1; PLAN_FILE= applies a saved plan]

@@ -114,6 +114,7 @@ module "iam" {
   security_group_ids     = local.network.security_group_ids
   tuning_enabled         = local.cfg.pipeline.tuning.enabled
   promote_source         = local.promote_source
+  release_ref            = var.release_ref
   permissions_boundary_arn = (
     var.permissions_boundary_name == null ? null : "arn:aws:iam::${local.account_id}:policy/${var.permissions_boundary_name}"
   )
@@ -180,6 +181,8 @@ module "approval" {
   github_token_secret_name = local.token_secret
   api_destination_name     = local.api_destination_name
   events_role_arn          = module.iam.events_role_arn
+  python                   = var.python
+  region                   = local.region
   lambda_function_name     = local.lambda_function_name
   lambda_zip_file          = local.lambda_zip_file
   lambda_role_arn          = module.iam.deploy_role_arn

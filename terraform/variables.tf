@@ -85,3 +85,20 @@ variable "permissions_boundary_name" {
     error_message = "permissions_boundary_name must be an IAM policy name (the name, not the ARN), e.g. sagemaker-gitops-dev-boundary."
   }
 }
+
+variable "python" {
+  description = "Python with boto3 for the one apply-time helper (modules/approval/set_github_token.py); make passes .venv/bin/python."
+  type        = string
+  default     = "python3"
+}
+
+variable "release_ref" {
+  description = "The only git ref whose deploy workflow may assume the environment's deploy role (must match release_ref of terraform/bootstrap)."
+  type        = string
+  default     = "refs/heads/main"
+
+  validation {
+    condition     = can(regex("^refs/(heads|tags)/[A-Za-z0-9._/-]+$", var.release_ref))
+    error_message = "release_ref must be a full git ref such as refs/heads/main."
+  }
+}

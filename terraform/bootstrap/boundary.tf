@@ -33,6 +33,8 @@ locals {
         # required "*": none of these has a resource type
         Action = [
           "ecr:GetAuthorizationToken", "cloudwatch:PutMetricData", "cloudwatch:GetMetricData", "sagemaker:ListModelPackages",
+          # deploy/'s prune and rollback history (rollout_policy); found by make proof
+          "sagemaker:ListEndpointConfigs", "sagemaker:ListModels",
           "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DescribeDhcpOptions", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups",
         ]
         Resource = "*"

@@ -55,7 +55,7 @@ resource "aws_kms_alias" "state" {
 }
 
 resource "aws_s3_bucket" "state" {
-  #checkov:skip=CKV_AWS_18:State access is audited by CloudTrail (IAM roles per environment); a second log bucket per account is not worth its cost here.
+  #checkov:skip=CKV_AWS_18:No server access logging: it would need a second, SSE-S3 log bucket per account. The template turns on no CloudTrail data events either; object reads and writes are limited to each environment's GitHub roles (policies.tf, proven by make proof). Add a trail with S3 data events for this bucket where object-level audit is required.
   #checkov:skip=CKV_AWS_144:State is small and versioned; cross-region replication is left to forks with DR requirements.
   #checkov:skip=CKV2_AWS_62:Nothing reacts to state writes.
   bucket = local.state_bucket
@@ -92,7 +92,9 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
       sse_algorithm     = "aws:kms"
       kms_master_key_id = aws_kms_key.state.arn
     }
-    bucket_key_enabled = true
+    # No bucket key: S3 then passes each object's ARN as KMS encryption context, which lets
+    # policies.tf limit every role's use of the key to its own environment's state objects.
+    bucket_key_enabled = false
   }
 }
 
@@ -123,6 +125,19 @@ resource "aws_s3_bucket_policy" "state" {
       Action    = "s3:*" # a Deny: refuses every S3 call made without TLS
       Resource  = [aws_s3_bucket.state.arn, "${aws_s3_bucket.state.arn}/*"]
       Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      }, {
+      # As for the artifact buckets: a write asking for another algorithm (AES256) is refused,
+      # one without the header gets the bucket's KMS default (Null guard: a negated operator is
+      # TRUE for a missing key). The S3 backend sends aws:kms with the state key's alias.
+      Sid       = "DenyNonKmsUploads"
+      Effect    = "Deny"
+      Principal = "*"
+      Action    = "s3:PutObject"
+      Resource  = "${aws_s3_bucket.state.arn}/*"
+      Condition = {
+        Null            = { "s3:x-amz-server-side-encryption" = "false" }
+        StringNotEquals = { "s3:x-amz-server-side-encryption" = "aws:kms" }
+      }
     }]
   })
   depends_on = [aws_s3_bucket_public_access_block.state]
@@ -151,9 +166,12 @@ resource "aws_iam_role" "deploy" {
       Principal = { Federated = local.oidc_arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
+        # The repository's OIDC subject carries the ref (docs/infrastructure.md, "Bootstrap"):
+        # only the release branch reaches an environment, not a workflow_dispatch of any
+        # branch that names it.
         StringEquals = {
           "${local.oidc_host}:aud" = "sts.amazonaws.com"
-          "${local.oidc_host}:sub" = "repo:${each.value.github_repository}:environment:${each.key}"
+          "${local.oidc_host}:sub" = "repo:${each.value.github_repository}:environment:${each.key}:ref:${var.release_ref}"
         }
       }
     }]
@@ -172,10 +190,8 @@ resource "aws_iam_role" "plan" {
       Principal = { Federated = local.oidc_arn }
       Action    = "sts:AssumeRoleWithWebIdentity"
       Condition = {
-        StringEquals = {
-          "${local.oidc_host}:aud" = "sts.amazonaws.com"
-          "${local.oidc_host}:sub" = "repo:${each.value.github_repository}:pull_request"
-        }
+        StringEquals = { "${local.oidc_host}:aud" = "sts.amazonaws.com" }
+        StringLike   = { "${local.oidc_host}:sub" = "repo:${each.value.github_repository}:pull_request:ref:refs/pull/*" }
       }
     }]
   })

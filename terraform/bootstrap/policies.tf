@@ -26,23 +26,24 @@ locals {
       resources = ["${aws_s3_bucket.state.arn}/${env}/*"]
     },
     {
-      # `terraform plan` takes the lock too (use_lockfile): the plan role may write the lock file only.
-      sid       = "TerraformStateLock"
-      read      = ["s3:PutObject", "s3:DeleteObject"]
-      write     = []
-      resources = ["${aws_s3_bucket.state.arn}/${env}/terraform.tfstate.tflock"]
-    },
-    {
       sid       = "TerraformStateList"
       read      = ["s3:ListBucket"]
       write     = []
       resources = [aws_s3_bucket.state.arn]
     },
     {
+      # Only through S3 and only for this environment's state objects (the state bucket has no
+      # bucket key, so S3 passes the object ARN as encryption context). The plan role may decrypt
+      # its environment's state, which holds no secret (modules/approval keeps the GitHub token
+      # out of it); it cannot write the state, take the lock or use the key directly.
       sid       = "TerraformStateKey"
-      read      = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
-      write     = ["kms:Encrypt"]
+      read      = ["kms:Decrypt"]
+      write     = ["kms:GenerateDataKey"]
       resources = [aws_kms_key.state.arn]
+      condition = {
+        StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" }
+        StringLike   = { "kms:EncryptionContext:aws:s3:arn" = "${aws_s3_bucket.state.arn}/${env}/terraform.tfstate*" }
+      }
     },
     {
       sid = "ArtifactBuckets"
@@ -80,11 +81,23 @@ locals {
       read = ["kms:DescribeKey", "kms:GetKeyPolicy", "kms:GetKeyRotationStatus", "kms:ListResourceTags"]
       write = [
         "kms:PutKeyPolicy", "kms:EnableKeyRotation", "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
-        "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:DeleteAlias", "kms:CreateGrant", "kms:RetireGrant",
+        "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:DeleteAlias", "kms:RetireGrant",
         "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey",
       ]
       resources = ["${g.arn.kms}:key/*"]
       condition = { StringEquals = { "aws:ResourceTag/Environment" = env, "aws:ResourceTag/Project" = local.project } }
+    },
+    {
+      # Services the apply configures (SQS, SNS, Lambda, SageMaker) create grants on the key for
+      # their own use; a grant for anything else (a person, another role) is refused.
+      sid       = "EnvironmentKeyGrantsForAwsResources"
+      read      = []
+      write     = ["kms:CreateGrant"]
+      resources = ["${g.arn.kms}:key/*"]
+      condition = {
+        StringEquals = { "aws:ResourceTag/Environment" = env, "aws:ResourceTag/Project" = local.project }
+        Bool         = { "kms:GrantIsForAWSResource" = "true" }
+      }
     },
     {
       sid       = "EnvironmentKeyAlias"
@@ -192,10 +205,11 @@ locals {
       resources = ["arn:aws:secretsmanager:${g.arn.regional}:secret:events!connection/${g.name}-*"]
     },
     {
-      # The GitHub token (data source in modules/approval). Whoever can read the state can read it too.
+      # The GitHub token: a plan sees only its version ids (modules/approval replaces the token
+      # when AWSCURRENT moves); only the apply reads the value, outside Terraform's state.
       sid       = "GithubTokenSecret"
-      read      = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
-      write     = []
+      read      = ["secretsmanager:DescribeSecret", "secretsmanager:ListSecretVersionIds"]
+      write     = ["secretsmanager:GetSecretValue"]
       resources = ["arn:aws:secretsmanager:${g.arn.regional}:secret:${local.project}/${env}/*"]
     },
     {
@@ -246,16 +260,38 @@ locals {
       resources = ["arn:aws:lambda:${g.arn.regional}:function:${g.name}-*"]
     },
     {
-      sid  = "EndpointAutoscaling"
-      read = ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies", "application-autoscaling:ListTagsForResource"]
+      sid   = "EndpointAutoscalingRead"
+      read  = ["application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies"]
+      write = []
+      # required: the Describe calls have no resource type
+      resources = ["*"]
+    },
+    {
+      # Creating (registering) a SageMaker scalable target only with this environment's tags.
+      sid       = "EndpointAutoscalingRegister"
+      read      = []
+      write     = ["application-autoscaling:RegisterScalableTarget", "application-autoscaling:TagResource"]
+      resources = ["arn:aws:application-autoscaling:${g.arn.regional}:scalable-target/*"]
+      condition = {
+        StringEquals = {
+          "application-autoscaling:service-namespace" = "sagemaker"
+          "aws:RequestTag/Environment"                = env
+          "aws:RequestTag/Project"                    = local.project
+        }
+      }
+    },
+    {
+      # Changing or removing a scalable target or its policies only when it carries this
+      # environment's tags (scalable-target ARNs hold a generated id, not the endpoint name).
+      sid  = "EndpointAutoscalingOfThisEnvironment"
+      read = ["application-autoscaling:ListTagsForResource"]
       write = [
         "application-autoscaling:RegisterScalableTarget", "application-autoscaling:DeregisterScalableTarget",
         "application-autoscaling:PutScalingPolicy", "application-autoscaling:DeleteScalingPolicy",
-        "application-autoscaling:TagResource", "application-autoscaling:UntagResource",
+        "application-autoscaling:UntagResource",
       ]
-      # required: Application Auto Scaling targets are addressed by a service resource id
-      # (endpoint/<name>/variant/AllTraffic), not by an IAM resource ARN.
-      resources = ["*"]
+      resources = ["arn:aws:application-autoscaling:${g.arn.regional}:scalable-target/*"]
+      condition = { StringEquals = { "aws:ResourceTag/Environment" = env, "aws:ResourceTag/Project" = local.project } }
     },
   ] }
 }
@@ -264,8 +300,8 @@ locals {
 locals {
   # Grants split across managed policies (each below the 6,144-character limit).
   policy_groups = {
-    storage = ["TerraformState", "TerraformStateLock", "TerraformStateList", "TerraformStateKey", "ArtifactBuckets", "ArtifactObjects", "CreateEnvironmentKey", "ManageEnvironmentKey", "EnvironmentKeyAlias", "ListKeyAliases"]
-    ml      = ["EnvironmentRoles", "BoundedEnvironmentRoles", "PassEnvironmentRoles", "AutoscalingServiceLinkedRole", "SageMakerResources", "ImageRepositories", "EcrLogin", "EndpointAutoscaling"]
+    storage = ["TerraformState", "TerraformStateList", "TerraformStateKey", "ArtifactBuckets", "ArtifactObjects", "CreateEnvironmentKey", "ManageEnvironmentKey", "EnvironmentKeyAlias", "ListKeyAliases", "EnvironmentKeyGrantsForAwsResources"]
+    ml      = ["EnvironmentRoles", "BoundedEnvironmentRoles", "PassEnvironmentRoles", "AutoscalingServiceLinkedRole", "SageMakerResources", "ImageRepositories", "EcrLogin", "EndpointAutoscalingRead", "EndpointAutoscalingRegister", "EndpointAutoscalingOfThisEnvironment"]
     events  = ["EventRulesConnectionsDestinations", "ConnectionManagedSecret", "GithubTokenSecret", "Schedules", "AlertsTopic", "DeadLetterQueue", "Alarms", "LambdaLogGroup", "DescribeLogGroups", "DeployLambda"]
   }
 

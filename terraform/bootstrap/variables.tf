@@ -31,3 +31,14 @@ variable "create_plan_roles" {
   type        = bool
   default     = true
 }
+
+variable "release_ref" {
+  description = "The only git ref whose workflows may assume an environment's GitHub deploy role (the OIDC subject carries it: docs/infrastructure.md)."
+  type        = string
+  default     = "refs/heads/main"
+
+  validation {
+    condition     = can(regex("^refs/(heads|tags)/[A-Za-z0-9._/-]+$", var.release_ref))
+    error_message = "release_ref must be a full git ref such as refs/heads/main."
+  }
+}

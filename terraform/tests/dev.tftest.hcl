@@ -5,6 +5,8 @@ mock_provider "aws" {
 }
 
 variables {
+  # the apply-time helper (modules/approval/set_github_token.py) must not reach AWS
+  python                   = "true"
   environment              = "dev"
   pipeline_definition_file = "tests/fixtures/dev/pipeline-definition.json"
   batch_definition_file    = "tests/fixtures/dev/batch-definition.json"

@@ -5,6 +5,8 @@ mock_provider "aws" {
 }
 
 variables {
+  # the apply-time helper (modules/approval/set_github_token.py) must not reach AWS
+  python                   = "true"
   environment              = "prod"
   pipeline_definition_file = "tests/fixtures/prod/pipeline-definition.json"
   batch_definition_file    = "tests/fixtures/prod/batch-definition.json"
@@ -90,7 +92,7 @@ run "prod" {
       for name, document in output.iam_policy_documents : [
         for statement in jsondecode(document).Statement :
         statement.Resource != "*" || contains([
-          "EcrLogin", "SageMakerMetrics", "ListModelPackages", "ReadEndpointMetrics", "DescribeNetwork", "LambdaDescribeNetwork",
+          "EcrLogin", "SageMakerMetrics", "ListModelPackages", "ListModelsAndConfigs", "ReadEndpointMetrics", "DescribeNetwork", "LambdaDescribeNetwork",
         ], statement.Sid)
         if can(statement.Resource)
       ]
@@ -98,7 +100,7 @@ run "prod" {
     error_message = "a \"*\" resource is allowed only on the statements whose actions AWS cannot scope (each commented in modules/iam)"
   }
   assert {
-    condition     = strcontains(output.iam_policy_documents.deploy_trust, "repo:your-org/sagemaker-gitops:environment:prod")
+    condition     = strcontains(output.iam_policy_documents.deploy_trust, "repo:your-org/sagemaker-gitops:environment:prod:ref:refs/heads/main")
     error_message = "the deploy role must trust only the repository's prod GitHub environment"
   }
   assert {

@@ -5,6 +5,8 @@ mock_provider "aws" {
 }
 
 variables {
+  # the apply-time helper (modules/approval/set_github_token.py) must not reach AWS
+  python                   = "true"
   environment              = "staging"
   pipeline_definition_file = "tests/fixtures/staging/pipeline-definition.json"
   batch_definition_file    = "tests/fixtures/staging/batch-definition.json"

@@ -6,6 +6,8 @@ mock_provider "aws" {
 }
 
 variables {
+  # the apply-time helper (modules/approval/set_github_token.py) must not reach AWS
+  python                   = "true"
   environment              = "dev"
   pipeline_definition_file = "tests/fixtures/dev/pipeline-definition.json"
   batch_definition_file    = "tests/fixtures/dev/batch-definition.json"
@@ -216,6 +218,7 @@ run "approval_rejects_unknown_target" {
     deploy_target            = "webhook"
     model_package_group      = "sagemaker-gitops-dev"
     account_id               = "000000000000"
+    region                   = "us-east-1"
     kms_key_arn              = "arn:aws:kms:us-east-1:000000000000:key/k"
     alerts_topic_arn         = "arn:aws:sns:us-east-1:000000000000:t"
     dlq_name                 = "dlq"
@@ -241,6 +244,7 @@ run "lambda_target_without_zip_says_how_to_build_it" {
     deploy_target            = "lambda"
     model_package_group      = "sagemaker-gitops-dev"
     account_id               = "000000000000"
+    region                   = "us-east-1"
     kms_key_arn              = "arn:aws:kms:us-east-1:000000000000:key/k"
     alerts_topic_arn         = "arn:aws:sns:us-east-1:000000000000:t"
     dlq_name                 = "dlq"
@@ -269,6 +273,7 @@ run "lambda_target_runs_deploy_handler_with_interface_variables" {
     deploy_target            = "lambda"
     model_package_group      = "sagemaker-gitops-dev"
     account_id               = "000000000000"
+    region                   = "us-east-1"
     kms_key_arn              = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555555555"
     alerts_topic_arn         = "arn:aws:sns:us-east-1:000000000000:alerts"
     dlq_name                 = "sagemaker-gitops-dev-approval-dlq"

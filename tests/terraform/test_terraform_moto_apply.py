@@ -8,7 +8,7 @@ Two moto gaps are handled here, each for a stated reason:
 - moto evaluates a bucket-policy Deny whose condition does not match as an unconditional Deny
   (moto/iam/access_control.py), so the TLS-only / KMS-only policy of the artifact bucket would
   refuse every object write. The copy swaps that one policy for an inert one; the real statements
-  are checked by `terraform test` and checkov.
+  are evaluated by AWS's rules in `make proof` (@cloud-copilot/iam-simulate).
 - moto has no DeleteModelPackageGroup: the group is removed from the state before destroy (on AWS
   destroy deletes it; a group holding model packages must be emptied first, on purpose).
 
@@ -21,6 +21,7 @@ import json
 import re
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -138,9 +139,21 @@ def terraform(tf, workdir, *args, check=True, timeout=900):
     return tf.run(
         [tf.terraform_binary(), *args, *flags, "-no-color"],
         workdir,
-        tf.terraform_env(),
+        helper_env(tf, workdir),
         timeout=timeout,
         check=check,
+    )
+
+
+def helper_env(tf, workdir) -> dict[str, str]:
+    """The apply's one helper (modules/approval/set_github_token.py, boto3) talks to moto too."""
+    url = (workdir / "zz_moto_override.tf").read_text().split('s3 = "', 1)[1].split('"', 1)[0]
+    return tf.terraform_env(
+        AWS_ENDPOINT_URL=url,
+        AWS_ACCESS_KEY_ID="test",
+        AWS_SECRET_ACCESS_KEY="test",
+        AWS_DEFAULT_REGION=dev_config()["aws"]["region"],
+        TF_VAR_python=sys.executable,
     )
 
 

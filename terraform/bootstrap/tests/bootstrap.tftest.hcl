@@ -33,7 +33,7 @@ run "bootstrap" {
   # --- github roles trust only their environment ---
   assert {
     condition = alltrue([for env, role in aws_iam_role.deploy :
-      jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:your-org/sagemaker-gitops:environment:${env}"
+      jsondecode(role.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:your-org/sagemaker-gitops:environment:${env}:ref:refs/heads/main"
     ])
     error_message = "each deploy role must trust only repo:<owner>/<repo>:environment:<env>"
   }
@@ -61,13 +61,24 @@ run "bootstrap" {
   }
   assert {
     condition = alltrue(flatten([for key, document in output.documents : [
-      for statement in jsondecode(document).Statement : statement.Effect == "Deny" || !contains(flatten([statement.Action]), "s3:PutObject") || strcontains(key, "deploy") || strcontains(key, "/boundary/") || statement.Sid == "TerraformStateLock"
+      for statement in jsondecode(document).Statement : statement.Effect == "Deny" || length(setintersection(toset(flatten([statement.Action])), toset(["s3:PutObject", "s3:DeleteObject", "kms:GenerateDataKey", "kms:Encrypt", "secretsmanager:GetSecretValue"]))) == 0 || strcontains(key, "deploy") || strcontains(key, "/boundary/")
     ]]))
-    error_message = "plan roles may not write, except the state lock file"
+    error_message = "plan roles write nothing (not even the state lock: make plan runs -lock=false) and never read the GitHub token"
+  }
+  assert {
+    condition     = jsondecode(output.documents["dev/storage/plan"]).Statement[index(jsondecode(output.documents["dev/storage/plan"]).Statement[*].Sid, "TerraformStateKey")].Condition.StringEquals["kms:ViaService"] == "s3.us-east-1.amazonaws.com"
+    error_message = "the state key is usable only through S3 (and, by encryption context, only for the environment's own state)"
+  }
+  assert {
+    condition = alltrue([for statement in jsondecode(output.documents["dev/storage/deploy"]).Statement :
+      try(statement.Condition.Bool["kms:GrantIsForAWSResource"], "") == "true"
+      if contains(flatten([statement.Action]), "kms:CreateGrant")
+    ])
+    error_message = "kms:CreateGrant only for AWS resources (kms:GrantIsForAWSResource)"
   }
   assert {
     condition = alltrue(flatten([for key, document in output.documents : [
-      for statement in jsondecode(document).Statement : statement.Resource != ["*"] || contains(["CreateEnvironmentKey", "ListKeyAliases", "EcrLogin", "DescribeLogGroups", "EndpointAutoscaling", "AccountWideReads"], statement.Sid)
+      for statement in jsondecode(document).Statement : statement.Resource != ["*"] || contains(["CreateEnvironmentKey", "ListKeyAliases", "EcrLogin", "DescribeLogGroups", "EndpointAutoscalingRead", "AccountWideReads"], statement.Sid)
     ]]))
     error_message = "a \"*\" resource only on statements whose actions AWS cannot scope"
   }

@@ -73,6 +73,17 @@ variable "api_destination_name" {
   type        = string
 }
 
+variable "python" {
+  description = "Python with boto3 that runs set_github_token.py at apply (make passes .venv/bin/python)."
+  type        = string
+  default     = "python3"
+}
+
+variable "region" {
+  description = "AWS region of the connection (passed to set_github_token.py)."
+  type        = string
+}
+
 variable "events_role_arn" {
   description = "Role EventBridge assumes to invoke the API destination."
   type        = string
@@ -185,9 +196,20 @@ resource "aws_cloudwatch_metric_alarm" "dlq" {
 
 # --- github: API destination -> repository_dispatch ---
 
-data "aws_secretsmanager_secret_version" "github_token" {
+# The token never enters Terraform: neither the plan (a pull request's plan role cannot read it)
+# nor the state. Terraform sees only the secret's version ids; the apply writes the value into
+# the connection with set_github_token.py (boto3, the applying role's credentials) whenever the
+# connection is new or AWSCURRENT moves (rotation: update the secret, apply again).
+data "aws_secretsmanager_secret_versions" "github_token" {
   count     = local.github ? 1 : 0
   secret_id = var.github_token_secret_name
+}
+
+locals {
+  token_version = local.github ? one([
+    for version in data.aws_secretsmanager_secret_versions.github_token[0].versions : version.version_id
+    if contains(version.version_stages, "AWSCURRENT")
+  ]) : null
 }
 
 resource "aws_cloudwatch_event_connection" "github" {
@@ -199,8 +221,9 @@ resource "aws_cloudwatch_event_connection" "github" {
 
   auth_parameters {
     api_key {
-      key   = "Authorization"
-      value = "Bearer ${data.aws_secretsmanager_secret_version.github_token[0].secret_string}"
+      key = "Authorization"
+      # Placeholder: terraform_data.github_token below sets the real value outside the state.
+      value = "Bearer token-set-by-set_github_token.py"
     }
     invocation_http_parameters {
       header {
@@ -214,6 +237,26 @@ resource "aws_cloudwatch_event_connection" "github" {
         is_value_secret = false
       }
     }
+  }
+
+  lifecycle {
+    # The value is set by terraform_data.github_token, never from the state.
+    ignore_changes = [auth_parameters[0].api_key[0].value]
+  }
+}
+
+resource "terraform_data" "github_token" {
+  count = local.github ? 1 : 0
+  triggers_replace = {
+    connection = aws_cloudwatch_event_connection.github[0].arn
+    version    = local.token_version
+  }
+
+  provisioner "local-exec" {
+    command = join(" ", [
+      var.python, "${path.module}/set_github_token.py", "--region", var.region,
+      "--connection", aws_cloudwatch_event_connection.github[0].name, "--secret", var.github_token_secret_name,
+    ])
   }
 }
 
@@ -388,7 +431,7 @@ output "target" {
   value = {
     kind                = var.deploy_target
     invocation_endpoint = try(aws_cloudwatch_event_api_destination.github[0].invocation_endpoint, null)
-    token_secret_id     = try(data.aws_secretsmanager_secret_version.github_token[0].secret_id, null)
+    token_secret_id     = try(data.aws_secretsmanager_secret_versions.github_token[0].secret_id, null)
     dead_letter_arn     = one(concat(aws_cloudwatch_event_target.github[*].dead_letter_config[0].arn, aws_cloudwatch_event_target.lambda[*].dead_letter_config[0].arn))
     dlq_arn             = aws_sqs_queue.dlq.arn
     max_retry_attempts  = one(concat(aws_cloudwatch_event_target.github[*].retry_policy[0].maximum_retry_attempts, aws_cloudwatch_event_target.lambda[*].retry_policy[0].maximum_retry_attempts))

@@ -262,7 +262,7 @@ locals {
         Condition = {
           StringEquals = {
             "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com"
-            "token.actions.githubusercontent.com:sub" = "repo:${var.github_repository}:environment:${var.environment}"
+            "token.actions.githubusercontent.com:sub" = "repo:${var.github_repository}:environment:${var.environment}:ref:${var.release_ref}"
           }
         }
       }],

@@ -133,3 +133,9 @@ variable "promote_source" {
   })
   default = null
 }
+
+variable "release_ref" {
+  description = "The only git ref whose deploy workflow may assume the deploy role (the OIDC subject carries it)."
+  type        = string
+  default     = "refs/heads/main"
+}

@@ -54,13 +54,14 @@ locals {
       {
         # Services that write encrypted messages for this account: EventBridge to the SQS
         # dead-letter queue and the SNS topic, CloudWatch alarms and SNS itself, EventBridge
-        # Scheduler for schedule payloads. No aws:SourceAccount condition: these services do not
-        # all send it on their KMS calls, and only this account's queue/topic/schedule name the key.
+        # Scheduler for schedule payloads. Confused-deputy guard: only on behalf of this account
+        # (a service acting for another account's resource cannot use the key).
         Sid       = "AwsServicesEncryptForThisAccount"
         Effect    = "Allow"
         Principal = { Service = var.key_service_principals }
         Action    = ["kms:Decrypt", "kms:GenerateDataKey", "kms:DescribeKey"]
         Resource  = "*" # key policy: "*" is this key only
+        Condition = { StringEquals = { "aws:SourceAccount" = var.account_id } }
       },
       {
         # CloudWatch Logs encrypts the deploy Lambda's log group (and any /aws/* group of this
@@ -70,7 +71,10 @@ locals {
         Principal = { Service = "logs.${var.region}.amazonaws.com" }
         Action    = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:DescribeKey"]
         Resource  = "*" # key policy: "*" is this key only
-        Condition = { ArnLike = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:${var.region}:${var.account_id}:log-group:*" } }
+        Condition = {
+          ArnLike      = { "kms:EncryptionContext:aws:logs:arn" = "arn:aws:logs:${var.region}:${var.account_id}:log-group:*" }
+          StringEquals = { "aws:SourceAccount" = var.account_id }
+        }
       },
     ]
   }
@@ -199,14 +203,32 @@ resource "aws_s3_bucket_policy" "artifacts" {
       },
       {
         # Uploads without an encryption header get the bucket default (this KMS key); an explicit
-        # request for another algorithm (e.g. AES256) is refused. StringNotEquals, not ...IfExists:
-        # a missing header must not be denied.
+        # request for another algorithm (e.g. AES256) is refused. The Null guard matters: a negated
+        # operator (StringNotEquals) is TRUE when the key is absent from the request, so without
+        # it every header-less PutObject/CopyObject would be denied (IAM User Guide, "Condition
+        # operators"). Proven both ways by `make proof` (@cloud-copilot/iam-simulate).
         Sid       = "DenyNonKmsUploads"
         Effect    = "Deny"
         Principal = "*"
         Action    = "s3:PutObject"
         Resource  = "${aws_s3_bucket.artifacts.arn}/*"
-        Condition = { StringNotEquals = { "s3:x-amz-server-side-encryption" = "aws:kms" } }
+        Condition = {
+          Null            = { "s3:x-amz-server-side-encryption" = "false" }
+          StringNotEquals = { "s3:x-amz-server-side-encryption" = "aws:kms" }
+        }
+      },
+      {
+        # SSE-KMS with another key (e.g. the account's aws/s3 key) would bypass this key's policy.
+        # The definition names the key by its alias ARN (SageMaker sends that), Terraform by ARN.
+        Sid       = "DenyOtherKmsKeys"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.artifacts.arn}/*"
+        Condition = {
+          Null            = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = "false" }
+          StringNotEquals = { "s3:x-amz-server-side-encryption-aws-kms-key-id" = [aws_kms_key.this.arn, aws_kms_alias.this.arn] }
+        }
       },
     ]
   })

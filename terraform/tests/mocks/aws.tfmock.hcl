@@ -90,9 +90,10 @@ mock_resource "aws_sagemaker_endpoint" {
   }
 }
 
-mock_data "aws_secretsmanager_secret_version" {
+# Terraform reads only the token's version ids (the value never enters the plan or the state).
+mock_data "aws_secretsmanager_secret_versions" {
   defaults = {
-    secret_string = "mock-token-not-a-secret"
+    versions = [{ version_id = "mock-version", version_stages = ["AWSCURRENT"], created_time = "2026-01-01T00:00:00Z", last_accessed_date = "" }]
   }
 }
 
