@@ -16,7 +16,7 @@ BUILD := build/$(ENV)
 DEFINITION := $(BUILD)/pipeline-definition.json
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup env-check data definition test test-python lint fmt clean lock benchmark
+.PHONY: help setup env-check data definition validate-definition test test-python lint fmt clean lock benchmark
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,11 +38,14 @@ $(STAMP): requirements/dev.lock training_code/requirements.txt package.json
 data: $(STAMP) ## Write the offline sample dataset to data/raw/ (scikit-learn's breast cancer set)
 	$(PY) scripts/make_sample_data.py --out data/raw/breast_cancer.csv
 
-definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json (offline, deterministic)
+definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json (offline, deterministic; fails on an invalid one)
 	$(PY) -m build_pipeline --env $(ENV) --out $(DEFINITION) \
 	  $(if $(IMAGE_TAG),--image-tag $(IMAGE_TAG)) \
 	  $(if $(JOB_IMAGE_DIGEST),--job-image-digest $(JOB_IMAGE_DIGEST)) \
 	  $(if $(INFERENCE_IMAGE_DIGEST),--inference-image-digest $(INFERENCE_IMAGE_DIGEST))
+
+validate-definition: $(STAMP) ## Check a definition against SageMaker's API model [DEFINITION=<file>, default build/<env>/...]
+	$(PY) -m definition_check $(DEFINITION)
 
 test: $(STAMP) ## Run every test: Python, Terraform, workflows (what CI runs)
 	$(MAKE) test-python
