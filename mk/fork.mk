@@ -1,4 +1,4 @@
-# The fork experience: `make init` makes a fork yours (scripts/init_project.py); `make dag` and
+# The fork experience: `make init` makes a fork yours (fork/init.py); `make dag` and
 # `make docs-images` draw the pipeline and the architecture (pipeline_graph/). See CONTRIBUTING.md
 # and docs/architecture.md. Their tests (tests/fork, tests/docs) run in `make test` via pytest.
 
@@ -12,7 +12,7 @@ DAG_STATUS_ARGS = $(if $(STATUS),$(if $(filter 1 true yes,$(STATUS)),--local-run
 .PHONY: init dag docs-images fork-test docs-test
 
 init: $(STAMP) ## Make a fork yours: rename project, account, region, GitHub repo everywhere [PROJECT= AWS_REGION= AWS_ACCOUNT_ID= GITHUB_REPO=; asks if missing]
-	@$(PY) scripts/init_project.py $(INIT_ARGS)
+	@$(PY) -m fork init $(INIT_ARGS)
 
 dag: definition ## Draw ENV's pipeline: Mermaid on stdout, build/<env>/pipeline-dag.{mmd,svg} [STATUS=1: colour by the latest local run; STATUS=<json>]
 	@$(PY) -m pipeline_graph $(DEFINITION) --print --mermaid $(BUILD)/pipeline-dag.mmd --svg $(BUILD)/pipeline-dag.svg $(DAG_STATUS_ARGS)

@@ -43,4 +43,4 @@ local-test: $(STAMP) ## Only the local runner's tests (make test runs them too)
 	$(PY) -m pytest tests/local_runner
 
 benchmark-local: $(STAMP) ## Measure the local runner (overhead, cached rerun, endpoint) for docs/benchmarks.md
-	$(PY) scripts/benchmark_local.py
+	$(PY) -m benchmarks local

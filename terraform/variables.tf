@@ -25,7 +25,7 @@ variable "deployments_file" {
 }
 
 variable "lambda_zip_file" {
-  description = "deploy/ packaged for Lambda (approval.deploy_target = lambda). Default: build/lambda/deploy.zip (scripts/build_lambda_zip.py)."
+  description = "deploy/ packaged for Lambda (approval.deploy_target = lambda). Default: build/lambda/deploy.zip (release/lambda_zip.py)."
   type        = string
   default     = null
 }

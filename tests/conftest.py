@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
 
 
 @pytest.fixture(scope="session")
 def sample_frame():
     """scikit-learn's breast cancer set in the raw-CSV layout (569 rows, label `malignant`)."""
-    from make_sample_data import sample_frame as build
+    from sample_data import sample_frame as build
 
     return build()
 

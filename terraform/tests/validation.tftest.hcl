@@ -255,7 +255,7 @@ run "lambda_target_without_zip_says_how_to_build_it" {
 }
 
 # --- approval.deploy_target = lambda (the seed's path): deploy/ as an EventBridge-invoked function.
-# tests/fixtures/deploy.zip stands in for build/lambda/deploy.zip (scripts/build_lambda_zip.py).
+# tests/fixtures/deploy.zip stands in for build/lambda/deploy.zip (release/lambda_zip.py).
 
 run "lambda_target_runs_deploy_handler_with_interface_variables" {
   command = apply

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from build_pipeline import code_bundle
+import code_bundle
 from build_pipeline.__main__ import generate, main
 from env_config import load
 

@@ -1,4 +1,4 @@
-"""scripts/build_lambda_zip.py: the deploy/ package, deterministic, importable, without boto3."""
+"""release/lambda_zip.py: the deploy/ package, deterministic, importable, without boto3."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
+from release import lambda_zip as build_lambda_zip
 
-import build_lambda_zip  # noqa: E402
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_zip_is_deterministic_and_holds_only_the_package(tmp_path):

@@ -35,7 +35,7 @@ def dry_run(*args: str) -> subprocess.CompletedProcess:
         (["logs", "ENV=local", "STEP=Evaluate"], "-m local_runner logs --step Evaluate"),
         (["rollback", "ENV=local"], "-m local_runner rollback"),
         (["smoke-test", "ENV=local"], "-m local_runner smoke-test"),
-        (["lambda-zip"], "scripts/build_lambda_zip.py"),
+        (["lambda-zip"], "-m release.lambda_zip"),
     ],
 )
 def test_targets_dispatch(args, expected):

@@ -1,4 +1,4 @@
-"""The fork tests import scripts/init_project.py and their helpers by name."""
+"""The fork tests import fork.init and their helpers by name."""
 
 from __future__ import annotations
 
@@ -6,6 +6,5 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-for folder in (HERE, HERE.parents[1] / "scripts"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+if str(HERE) not in sys.path:  # fork_helpers, beside this file
+    sys.path.insert(0, str(HERE))

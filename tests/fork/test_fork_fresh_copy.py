@@ -16,10 +16,11 @@ import shutil
 import subprocess
 import sys
 
-import init_project as init
 import pytest
 import yaml
 from fork_helpers import REPO_ROOT, VENV, age_stamp_prerequisites, copy_working_tree, git, make_in
+
+from fork import init
 
 # The sample values; a fork that was itself initialised with them renames to others.
 # It keeps the account: the sample's is also moto's, which the tests spell out as moto's.

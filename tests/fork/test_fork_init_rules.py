@@ -1,4 +1,4 @@
-"""scripts/init_project.py, fast: the value checks, the one-pass rewrite, which files it touches,
+"""fork/init.py, fast: the value checks, the one-pass rewrite, which files it touches,
 and what it does on a second run. The template's own placeholders are never written here as
 literals (init would rename them in this file too); the values below are made up."""
 
@@ -8,9 +8,10 @@ import json
 import subprocess
 import sys
 
-import init_project as init
 import pytest
-from fork_helpers import REPO_ROOT, make_repo
+from fork_helpers import make_repo
+
+from fork import init
 
 OLD = init.Values("demo-proj", "sa-east-1", "111111111111", "demo-owner/demo-proj")
 NEW = init.Values("acme-churn", "eu-west-1", "123456789012", "acme/churn")
@@ -164,7 +165,9 @@ def test_cli_without_a_terminal_names_the_missing_variables(tmp_path):
     result = subprocess.run(
         [
             sys.executable,
-            str(REPO_ROOT / "scripts" / "init_project.py"),
+            "-m",
+            "fork",
+            "init",
             "--root",
             str(root),
             "--project",

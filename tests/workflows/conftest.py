@@ -1,4 +1,4 @@
-"""Fixtures of the CI/CD tests: the workflow files, parsed, and the scripts importable."""
+"""Fixtures of the CI/CD tests: the workflow files, parsed, and cicd_helpers importable."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from typing import Any
 import pytest
 
 HERE = Path(__file__).resolve().parent
-for folder in (HERE, HERE.parents[1] / "scripts"):
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+if str(HERE) not in sys.path:  # cicd_helpers, beside this file
+    sys.path.insert(0, str(HERE))
 
 from cicd_helpers import WORKFLOWS_DIR, load_workflow  # noqa: E402
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import json
 
-import ci_env
-import deploy_request
-import load_test
 import pytest
 from cicd_helpers import REPO_ROOT
 
+from ci import deploy_request, load_test
+from ci import env as ci_env
 from env_config import load
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/sagemaker-gitops-staging/7"

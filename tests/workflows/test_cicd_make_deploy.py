@@ -1,4 +1,4 @@
-"""`make deploy ENV=dev|staging|prod` (scripts/deploy_env.py): the dry run offline through make,
+"""`make deploy ENV=dev|staging|prod` (release/): the dry run offline through make,
 each preflight failure's message, and the order of the steps with fakes for AWS and processes."""
 
 from __future__ import annotations
@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
-import deploy_env
 import pytest
 from cicd_helpers import REPO_ROOT
-from deploy_env import DeployError, Deployment, Options
 
 from env_config import load
+from release import shell
+from release.aws import Aws
+from release.deployment import Deployment
+from release.errors import DeployError
+from release.options import Options, check_options
 
 JOB = "sha256:" + "a" * 64
 INFERENCE = "sha256:" + "b" * 64
@@ -73,7 +77,7 @@ def test_dry_run_prints_every_step_and_the_plan_offline():
         "would ask: Apply this plan? [y/N]",
         "would check: aws sts get-caller-identity gives account 000000000000",
         "would run: make apply ENV=dev PLAN_FILE=build/dev/terraform.tfplan",
-        "would run: python -m build_pipeline.code_bundle upload --env dev",
+        "would run: python -m code_bundle upload --env dev",
         "docker buildx build training_code --target job",
         "docker buildx build training_code --target inference",
         "DRY RUN complete: 5 steps planned, nothing changed.",
@@ -255,7 +259,7 @@ def test_steps_run_in_order_with_given_digests_and_start_the_pipeline(tmp_path, 
         f"INFERENCE_IMAGE_DIGEST={INFERENCE}",
         "make plan ENV=dev PLAN_FILE=build/dev/terraform.tfplan",
         "make apply ENV=dev PLAN_FILE=build/dev/terraform.tfplan",
-        f"{deploy_env.sys.executable} -m build_pipeline.code_bundle upload --env dev",
+        f"{sys.executable} -m code_bundle upload --env dev",
     ]
     assert aws.started == [("sagemaker-gitops-dev", f"deploy-{SHA[:12]}")]
     text = summary.read_text()
@@ -341,7 +345,7 @@ def test_an_image_already_in_ecr_for_this_commit_is_not_rebuilt():
 
 def test_local_is_not_deployed_by_this_script():
     with pytest.raises(DeployError, match=r"mk/local\.mk"):
-        deploy_env.check_options(Options(env="local"))
+        check_options(Options(env="local"))
 
 
 def test_the_aws_seam_reads_identity_and_images_with_moto(monkeypatch):
@@ -354,7 +358,7 @@ def test_the_aws_seam_reads_identity_and_images_with_moto(monkeypatch):
     with mock_aws():
         import boto3
 
-        aws = deploy_env.Aws("us-east-1")
+        aws = Aws("us-east-1")
         assert aws.account_id() == "123456789012"
         ecr = boto3.client("ecr", region_name="us-east-1")
         ecr.create_repository(repositoryName="jobs")
@@ -389,7 +393,7 @@ def test_make_deploy_env_local_is_the_local_life_cycle():
     )
     assert result.returncode == 0, result.stderr
     assert "-m local_runner deploy" in result.stdout
-    assert "deploy_env.py" not in result.stdout
+    assert "-m release" not in result.stdout
     dev = subprocess.run(
         ["make", "-n", "deploy", "ENV=dev", "DRY_RUN=1", "START_PIPELINE=1"],
         cwd=REPO_ROOT,
@@ -399,15 +403,15 @@ def test_make_deploy_env_local_is_the_local_life_cycle():
         check=False,
         timeout=120,
     )
-    assert "scripts/deploy_env.py --env dev --dry-run 1 --start-pipeline 1" in dev.stdout
+    assert "-m release --env dev --dry-run 1 --start-pipeline 1" in dev.stdout
 
 
 def test_the_parent_makes_variables_do_not_leak_into_step_commands(monkeypatch, capsys):
     monkeypatch.setenv("MAKEFLAGS", " -- DRY_RUN=1 START_PIPELINE=1")
     monkeypatch.setenv("KEEP_ME", "yes")
-    out = deploy_env.run_command(
+    out = shell.run_command(
         [
-            deploy_env.sys.executable,
+            sys.executable,
             "-c",
             "import os; print(os.environ.get('MAKEFLAGS'), os.environ['KEEP_ME'], os.environ['X'])",
         ],
@@ -416,7 +420,7 @@ def test_the_parent_makes_variables_do_not_leak_into_step_commands(monkeypatch, 
     )
     assert out.strip() == "None yes 1"
     with pytest.raises(DeployError, match="exited with 3"):
-        deploy_env.run_command([deploy_env.sys.executable, "-c", "raise SystemExit(3)"])
+        shell.run_command([sys.executable, "-c", "raise SystemExit(3)"])
 
 
 def test_a_person_is_asked_before_the_plan_is_applied():
@@ -440,8 +444,8 @@ def test_a_person_is_asked_before_the_plan_is_applied():
 
 
 def test_without_a_terminal_the_question_is_answered_no(monkeypatch, capsys):
-    monkeypatch.setattr(deploy_env.sys, "stdin", open(os.devnull))  # noqa: SIM115
-    assert deploy_env.ask("Apply? ") is False
+    monkeypatch.setattr(shell.sys, "stdin", open(os.devnull))  # noqa: SIM115
+    assert shell.ask("Apply? ") is False
     assert "no terminal" in capsys.readouterr().out
 
 

@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import definition_diff
-import plan_summary
-import pr_comment
+from ci import definition_diff, plan_summary, pr_comment
 
 BASE = {
     "Version": "2020-12-01",
@@ -116,6 +114,8 @@ def test_the_base_definition_is_built_from_a_worktree_of_the_base_commit(tmp_pat
     repo = tmp_path / "repo"
     (repo / "build_pipeline").mkdir(parents=True)
     (repo / "environments").mkdir()
+    # A regular package (as the real one is): a bare folder would lose to the installed project.
+    (repo / "build_pipeline" / "__init__.py").write_text("")
     (repo / "build_pipeline" / "__main__.py").write_text(FAKE_BUILDER)
     (repo / "environments" / "dev.yaml").write_text("accuracy_threshold: 0.90\n")
     git(repo, "init", "-q", "-b", "main")

@@ -289,7 +289,7 @@ def test_deploy_gates_and_records(deploy_workflow):
         assert 'make rollout ENV="$ENVIRONMENT"' in runs, name
         assert "python -m deploy record" in runs, name
     staging_runs = " ".join(step.get("run", "") for step in jobs["staging"]["steps"])
-    assert "scripts/load_test.py" in staging_runs and "--max-seconds" in staging_runs
+    assert "-m ci load-test" in staging_runs and "--max-seconds" in staging_runs
     assert "make rollback" in staging_runs
     for name in DEPLOY_ENVIRONMENTS:  # each job deploys the ARN chosen for its environment
         assert (
@@ -319,13 +319,13 @@ def test_the_request_job_reads_yaml_with_the_locked_pyyaml(deploy_workflow):
     assert any(use.startswith("actions/setup-python@") for use in uses)
     runs = [step.get("run", "") for step in steps]
     install = next(index for index, run in enumerate(runs) if "pip install" in run)
-    read = next(index for index, run in enumerate(runs) if "deploy_request.py" in run)
+    read = next(index for index, run in enumerate(runs) if "ci deploy-request" in run)
     assert f"PyYAML=={pinned}" in runs[install] and install < read
 
 
 def test_deploy_reads_the_event_from_a_file_not_an_expression(deploy_workflow):
     request = deploy_workflow["jobs"]["request"]
-    assert any("scripts/deploy_request.py" in step.get("run", "") for step in request["steps"])
+    assert any("-m ci deploy-request" in step.get("run", "") for step in request["steps"])
     text = (REPO_ROOT / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")
     assert "client_payload" not in re.sub(r"#.*", "", text)
 
@@ -345,9 +345,9 @@ def test_pr_validation_reports_every_environment_in_one_sticky_comment(pr_valida
         "make lint",
         "make test",
         "make deploy ENV=local",
-        "definition_diff.py",
-        "plan_summary.py",
-        "pr_comment.py",
+        "-m ci definition-diff",
+        "-m ci plan-summary",
+        "-m ci pr-comment",
         "GITHUB_STEP_SUMMARY",
     ):
         assert command in runs, command

@@ -7,11 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
+from ci import dag_markdown, pr_comment
 
-import dag_markdown  # noqa: E402
-import pr_comment  # noqa: E402
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_picture_names_every_step_and_the_gate_branches():

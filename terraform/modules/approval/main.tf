@@ -3,7 +3,7 @@
 #           model-approved, client_payload {model_package_arn, environment}; the token lives in
 #           Secrets Manager and reaches EventBridge through a connection (never tfvars or a CLI
 #           argument). Failed deliveries are retried, then parked in an SQS dead-letter queue.
-#   lambda: the deploy/ package as a Lambda function (zip built by scripts/build_lambda_zip.py).
+#   lambda: the deploy/ package as a Lambda function (zip built by release/lambda_zip.py).
 
 variable "name" {
   description = "Project-and-environment name."
@@ -302,7 +302,7 @@ resource "aws_lambda_function" "deploy" {
   lifecycle {
     precondition {
       condition     = local.zip_exists
-      error_message = "approval.deploy_target is lambda but ${var.lambda_zip_file} does not exist. Build it with `make lambda-zip` (scripts/build_lambda_zip.py writes build/lambda/deploy.zip), then plan/apply again."
+      error_message = "approval.deploy_target is lambda but ${var.lambda_zip_file} does not exist. Build it with `make lambda-zip` (release/lambda_zip.py writes build/lambda/deploy.zip), then plan/apply again."
     }
   }
 

@@ -1,6 +1,6 @@
 """A terraform plan, summarised for a pull request: counts per action and the resources touched.
 
-`terraform show -json <planfile> | python scripts/plan_summary.py --env dev --out dev-plan.md`
+`terraform show -json <planfile> | python -m ci plan-summary --env dev --out dev-plan.md`
 Deletions and replacements are listed first and flagged: they are what a reviewer must not miss.
 """
 
@@ -95,7 +95,3 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -5,9 +5,9 @@ appear in the repository's tracked text files (resource names in environments/*.
 configs, tfvars, Terraform tests, docs, test expectations, package names), so that every name
 stays consistent with every other.
 
-    python scripts/init_project.py --project acme-churn --region eu-west-1 \
+    python -m fork init --project acme-churn --region eu-west-1 \
         --account-id 123456789012 --github-repo acme/churn
-    python scripts/init_project.py            # asks for each value (shows the current one)
+    python -m fork init            # asks for each value (shows the current one)
 
 What is replaced is read from environments/*.yaml (they must agree), not written in this file:
 
@@ -372,7 +372,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make init: {error}", file=sys.stderr)
         return 2
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,166 +18,26 @@ to do next.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:  # run as a script: make the project's packages importable
-    sys.path.insert(0, str(REPO_ROOT))
-
-from env_config import EnvConfig, EnvConfigError, load  # noqa: E402
-
-DIGEST_PATTERN = re.compile(r"^sha256:[0-9a-f]{64}$")
-SHA_PATTERN = re.compile(r"^[0-9a-f]{7,40}$")
-IMAGE_KINDS = ("job", "inference")
-DEPLOYABLE = ("dev", "staging", "prod")
-
-
-class DeployError(RuntimeError):
-    """A check or a step that failed; the message says what to do next."""
-
-
-# ---------------------------------------------------------------------------------------------
-# The seams: everything that leaves the process goes through one of these two, so tests can
-# replace them and a dry run never reaches them.
-# ---------------------------------------------------------------------------------------------
-class Runner(Protocol):
-    def __call__(
-        self,
-        argv: Sequence[str],
-        *,
-        env: dict[str, str] | None = None,
-        capture: bool = False,
-        stdin: str | None = None,
-    ) -> str: ...
-
-
-def run_command(
-    argv: Sequence[str],
-    *,
-    env: dict[str, str] | None = None,
-    capture: bool = False,
-    stdin: str | None = None,
-) -> str:
-    """Run a command from the repository root; a non-zero exit becomes a DeployError.
-
-    stdin carries secrets (the ECR password) so that they never appear on a command line.
-    """
-    if not capture:  # a captured command is a question (git sha), not a step worth echoing
-        print(f"  $ {' '.join(argv)}", flush=True)
-    # The parent make's command-line variables (MAKEFLAGS) must not leak into the steps' makes:
-    # each step gets exactly the variables this script passes.
-    inherited = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS")}
-    result = subprocess.run(
-        list(argv),
-        cwd=REPO_ROOT,
-        env={**inherited, **(env or {})},
-        text=True,
-        input=stdin,
-        stdout=subprocess.PIPE if capture else None,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise DeployError(f"`{' '.join(argv)}` exited with {result.returncode} (output above).")
-    return result.stdout or ""
-
-
-class Aws:
-    """The few AWS calls make deploy needs, through boto3 (honours AWS_ENDPOINT_URL)."""
-
-    def __init__(self, region: str):
-        import boto3  # deferred: a dry run never imports it
-
-        self._session = boto3.Session(region_name=region)
-        self.region = region
-
-    @staticmethod
-    def configured_region() -> str | None:
-        """The region the person's AWS configuration selects (env or profile), if any."""
-        import boto3
-
-        return boto3.Session().region_name
-
-    def account_id(self) -> str:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            return self._session.client("sts").get_caller_identity()["Account"]
-        except (BotoCoreError, ClientError) as error:
-            raise DeployError(
-                f"no usable AWS credentials ({error}). Log in first, for example "
-                "`aws sso login --profile <profile>` and `export AWS_PROFILE=<profile>`; CI gets "
-                "them by OIDC (vars.AWS_DEPLOY_ROLE_ARN of the GitHub environment)."
-            ) from error
-
-    def image_digest(self, repository: str, *, tag: str | None = None, digest: str | None = None):
-        """The digest ECR holds for a tag or a digest, or None when the image is not there."""
-        from botocore.exceptions import ClientError
-
-        image_id = {"imageTag": tag} if tag else {"imageDigest": digest}
-        try:
-            response = self._session.client("ecr").describe_images(
-                repositoryName=repository, imageIds=[image_id]
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("ImageNotFoundException",):
-                return None
-            raise DeployError(
-                f"cannot read ECR repository '{repository}' ({error}). Run `make apply` once "
-                "(Terraform creates it) or check the role's ecr:DescribeImages permission."
-            ) from error
-        details = response.get("imageDetails") or []
-        return details[0]["imageDigest"] if details else None
-
-    def docker_password(self) -> str:
-        import base64
-
-        token = self._session.client("ecr").get_authorization_token()["authorizationData"][0]
-        return base64.b64decode(token["authorizationToken"]).decode().split(":", 1)[1]
-
-    def start_pipeline(self, pipeline_name: str, display_name: str, description: str) -> str:
-        response = self._session.client("sagemaker").start_pipeline_execution(
-            PipelineName=pipeline_name,
-            PipelineExecutionDisplayName=display_name,
-            PipelineExecutionDescription=description,
-        )
-        return response["PipelineExecutionArn"]
-
-
-# ---------------------------------------------------------------------------------------------
-# Options and the plan
-# ---------------------------------------------------------------------------------------------
-@dataclass
-class Options:
-    env: str
-    dry_run: bool = False
-    start_pipeline: bool = False
-    image_tag: str | None = None
-    job_image_digest: str | None = None
-    inference_image_digest: str | None = None
-    # A registry (<account>.dkr.ecr.<region>.amazonaws.com) that already holds the digests: when
-    # this environment's registry lacks them (another account), they are copied from it by digest.
-    source_registry: str | None = None
-    # Apply the saved plan without asking (CI sets it; a person is shown the plan and asked).
-    auto_approve: bool = False
-    make: str = "make"
-
-    @property
-    def digests(self) -> dict[str, str | None]:
-        return {"job": self.job_image_digest, "inference": self.inference_image_digest}
-
-    @property
-    def digests_given(self) -> bool:
-        return all(self.digests.values())
+from env_config import REPO_ROOT, EnvConfig, EnvConfigError, load
+from release.aws import Aws
+from release.errors import DeployError
+from release.options import IMAGE_KINDS, Options, check_options
+from release.shell import (
+    Runner,
+    ask,
+    docker_engine_available,
+    git_sha,
+    run_command,
+    training_code_dirty,
+)
 
 
 @dataclass
@@ -188,75 +48,13 @@ class Step:
     action: Callable[[], None] | None = field(default=None, repr=False)
 
 
-def check_options(options: Options) -> None:
-    """Offline checks of what the person typed; each error names the variable to fix."""
-    if options.env == "local":
-        raise DeployError("ENV=local is deployed by `make deploy ENV=local` (mk/local.mk).")
-    if options.env not in DEPLOYABLE:
-        raise DeployError(f"ENV='{options.env}' cannot be deployed: use one of {DEPLOYABLE}.")
-    given = {kind: value for kind, value in options.digests.items() if value}
-    if len(given) == 1:
-        missing = "INFERENCE" if "job" in given else "JOB"
-        raise DeployError(
-            f"only one image digest was given: pass {missing}_IMAGE_DIGEST=sha256:... too (both "
-            "images come from the same commit), or neither to build both."
-        )
-    for kind, value in given.items():
-        if not DIGEST_PATTERN.match(value):
-            raise DeployError(
-                f"{kind.upper()}_IMAGE_DIGEST='{value}' is not an image digest: expected "
-                "sha256:<64 hex digits> (the 'digest' of the release workflow's summary, or "
-                "`aws ecr describe-images`)."
-            )
-    if options.image_tag and not SHA_PATTERN.match(options.image_tag):
-        raise DeployError(
-            f"IMAGE_TAG='{options.image_tag}' is not a git commit sha: tags are immutable and "
-            "name the commit the images were built from."
-        )
-
-
-def git_sha(runner: Runner = run_command) -> str:
-    try:
-        return runner(["git", "rev-parse", "HEAD"], capture=True).strip()
-    except DeployError as error:
-        raise DeployError(
-            "cannot read the git commit (not a git checkout?): pass IMAGE_TAG=<commit sha>."
-        ) from error
-
-
-def training_code_dirty(runner: Runner = run_command) -> bool:
-    out = runner(["git", "status", "--porcelain", "--", "training_code"], capture=True)
-    return bool(out.strip())
-
-
-def docker_engine_available() -> bool:
-    """True when a Docker engine answers (`docker info`), not merely when the CLI is installed."""
-    if not shutil.which("docker"):
-        return False
-    result = subprocess.run(
-        ["docker", "info", "--format", "{{.ServerVersion}}"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return result.returncode == 0
-
-
-def ask(question: str) -> bool:
-    """A yes/no question on the terminal; without a terminal the answer is no."""
-    if not sys.stdin.isatty():
-        print(f"{question}(no terminal to answer: treated as no)", flush=True)
-        return False
-    return input(question).strip().lower() in ("y", "yes")
-
-
 def registry(config: EnvConfig) -> str:
     return config.image_repository_uri("job").split("/", 1)[0]
 
 
 def plan_values(config: EnvConfig, options: Options, tag: str) -> dict[str, Any]:
     """The values every step uses, all derived from environments/<env>.yaml and the options."""
-    from build_pipeline import code_bundle
+    import code_bundle
 
     values: dict[str, Any] = {
         "environment": config.name,
@@ -398,7 +196,7 @@ class Deployment:
             Step(
                 "code",
                 "Upload the step code the definition names",
-                [f"python -m build_pipeline.code_bundle upload --env {c.name}"],
+                [f"python -m code_bundle upload --env {c.name}"],
                 self.upload_code,
             ),
         ]
@@ -564,7 +362,7 @@ class Deployment:
             [
                 sys.executable,
                 "-m",
-                "build_pipeline.code_bundle",
+                "code_bundle",
                 "upload",
                 "--env",
                 self.config.name,
@@ -661,46 +459,3 @@ def write_summary(deployment: Deployment) -> None:
         lines.append(f"| execution | `{deployment.execution_arn}` |")
     with open(path, "a", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n\n")
-
-
-def flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes")
-
-
-def parse_args(argv: Sequence[str] | None = None) -> Options:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--env", required=True)
-    parser.add_argument("--dry-run", default=os.environ.get("DRY_RUN"))
-    parser.add_argument("--start-pipeline", default=os.environ.get("START_PIPELINE"))
-    parser.add_argument("--image-tag", default=os.environ.get("IMAGE_TAG") or None)
-    parser.add_argument("--job-image-digest", default=os.environ.get("JOB_IMAGE_DIGEST") or None)
-    parser.add_argument(
-        "--inference-image-digest", default=os.environ.get("INFERENCE_IMAGE_DIGEST") or None
-    )
-    parser.add_argument("--source-registry", default=os.environ.get("SOURCE_REGISTRY") or None)
-    parser.add_argument("--auto-approve", default=os.environ.get("AUTO_APPROVE"))
-    args = parser.parse_args(argv)
-    return Options(
-        env=args.env,
-        dry_run=flag(args.dry_run),
-        start_pipeline=flag(args.start_pipeline),
-        image_tag=args.image_tag,
-        job_image_digest=args.job_image_digest,
-        inference_image_digest=args.inference_image_digest,
-        source_registry=args.source_registry,
-        auto_approve=flag(args.auto_approve),
-        make=os.environ.get("MAKE", "make"),
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        Deployment(parse_args(argv)).run()
-    except DeployError as error:
-        print(f"make deploy: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import sys
 import zipfile
 from pathlib import Path
 
@@ -58,5 +57,5 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # `python -m release.lambda_zip` (make lambda-zip)
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """What a pull request does to each environment's pipeline definition, as Markdown for reviewers.
 
-`python scripts/definition_diff.py --env dev --base <sha> --out build/pr/dev-definition.md`
+`python -m ci definition-diff --env dev --base <sha> --out build/pr/dev-definition.md`
 builds the definition twice, from the base commit (a temporary git worktree) and from the working
 tree, with the same git sha and image tag, so the diff shows only what the change does: parameters,
 steps, and the code URI (a new content hash when training_code/ changed). The comparison itself is
@@ -211,7 +211,3 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(render(args.env, summary, unified(base, head)), encoding="utf-8")
     print(args.out.read_text(encoding="utf-8"))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

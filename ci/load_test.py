@@ -1,6 +1,6 @@
 """A short, bounded load test of an environment's endpoint, run by the deploy workflow in staging.
 
-`python scripts/load_test.py --env staging [--requests 200] [--concurrency 4] [--max-seconds 60]`
+`python -m ci load-test --env staging [--requests 200] [--concurrency 4] [--max-seconds 60]`
 Sends single-row JSON requests built from the sample data (`make data`) with a fixed number of
 workers, stops at the request count or the time bound (whichever comes first), and fails when any
 request errors or the p95 latency exceeds endpoint.smoke_test.max_latency_ms of the environment.
@@ -20,11 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from env_config import load  # noqa: E402
+from env_config import REPO_ROOT, load
 
 SAMPLE = REPO_ROOT / "data" / "raw" / "breast_cancer.csv"
 
@@ -147,7 +143,3 @@ def main(argv: list[str] | None = None) -> int:
     for problem in problems:
         print(f"load test failed: {problem}", file=sys.stderr)
     return 1 if problems else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

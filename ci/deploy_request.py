@@ -21,14 +21,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # env_config, when run as `python3 scripts/...`
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 LATEST = "latest"
@@ -141,7 +138,8 @@ def read(
     return outputs
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """Reads the event from GITHUB_EVENT_PATH / GITHUB_EVENT_NAME; takes no options."""
     try:
         event = json.loads(Path(os.environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
         outputs = read(os.environ.get("GITHUB_EVENT_NAME", ""), event)
@@ -158,7 +156,3 @@ def main() -> int:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

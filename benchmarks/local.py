@@ -9,7 +9,7 @@
 3. Endpoint (127.0.0.1 only, bounded): throughput through the proxy divided by raw predict on
    the same rows, p50/p99 single-row latency, errors under a --load-seconds load.
 
-Usage: python scripts/benchmark_local.py [--repeat 3] [--load-seconds 60] [--write]
+Usage: python -m benchmarks local [--repeat 3] [--load-seconds 60] [--write]
 (--write replaces the "## Local runner" section of docs/benchmarks.md.)
 """
 
@@ -35,7 +35,6 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 CODE = REPO / "training_code"
 DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "## Local runner"
@@ -133,11 +132,21 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def load_serve_module():
+    """training_code/serve.py, loaded by path: it runs inside the inference image, not a package."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("serve", CODE / "serve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def endpoint_figures(home: Path, load_seconds: float) -> dict[str, float]:
     os.environ["LOCAL_RUNNER_HOME"] = str(home)
-    sys.path.insert(0, str(CODE))
     import numpy as np
-    from serve import Predictor
+
+    Predictor = load_serve_module().Predictor
 
     from local_runner import endpoint, lifecycle
 
@@ -249,7 +258,8 @@ def main(argv: list[str] | None = None) -> None:
         subprocess.run(
             [
                 sys.executable,
-                str(REPO / "scripts" / "make_sample_data.py"),
+                "-m",
+                "sample_data",
                 "--out",
                 str(lifecycle.SAMPLE_DATA),
             ],
@@ -294,7 +304,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         SECTION,
         "",
-        f"Measured by `make benchmark-local` (scripts/benchmark_local.py) on {machine}, "
+        f"Measured by `make benchmark-local` (benchmarks/local.py) on {machine}, "
         f"{time.strftime('%Y-%m-%d', time.gmtime())}; medians of {args.repeat} interleaved rounds "
         "on the sample dataset (569 rows); 1-minute load average "
         f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after (other work on the machine "
@@ -341,7 +351,3 @@ def write_section(text: str) -> None:
         end = current.find("\n## ", start + len(SECTION))
         updated = current[:start] + text + ("" if end == -1 else current[end + 1 :])
     DOC.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
-
-
-if __name__ == "__main__":
-    main()

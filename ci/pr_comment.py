@@ -1,6 +1,6 @@
 """The one PR comment (and job summary) of the PR validation workflow, from its jobs' results.
 
-`NEEDS_JSON='${{ toJSON(needs) }}' python scripts/pr_comment.py --dir build/pr --out comment.md`
+`NEEDS_JSON='${{ toJSON(needs) }}' python -m ci pr-comment --dir build/pr --out comment.md`
 Reads each job's result from the `needs` context and each environment's definition diff and plan
 summary (<env>-definition.md, <env>-plan.md, written by the validate jobs), and writes one Markdown
 document. The sticky-comment action updates the same comment on every push to the PR.
@@ -104,7 +104,3 @@ def main(argv: list[str] | None = None) -> int:
             handle.write(text)
     print(text)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """Write the pipeline's DAG as a collapsed Mermaid block for a PR comment or a job summary.
 
-`python scripts/dag_markdown.py --env dev --out build/pr/dev-dag.md` reads
+`python -m ci dag-markdown --env dev --out build/pr/dev-dag.md` reads
 build/<env>/pipeline-definition.json (run `make definition ENV=<env>` first).
 """
 
@@ -11,11 +11,9 @@ import json
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
-
-from pipeline_graph.graph import build_graph  # noqa: E402
-from pipeline_graph.render import to_mermaid  # noqa: E402
+from env_config import REPO_ROOT
+from pipeline_graph.graph import build_graph
+from pipeline_graph.render import to_mermaid
 
 
 def dag_markdown(definition: dict, env: str) -> str:
@@ -38,7 +36,3 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(dag_markdown(json.loads(path.read_text()), args.env), encoding="utf-8")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,20 +1,15 @@
 """Print an environment's values as `key=value` lines for $GITHUB_OUTPUT.
 
 Workflows read the region, account and repository names from environments/<env>.yaml through this
-script instead of repeating them: `python scripts/ci_env.py --env dev >> "$GITHUB_OUTPUT"`.
+package instead of repeating them: `python -m ci env --env dev >> "$GITHUB_OUTPUT"`.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from env_config import EnvConfig, EnvConfigError, load  # noqa: E402
+from env_config import EnvConfig, EnvConfigError, load
 
 
 def outputs(config: EnvConfig) -> dict[str, str]:
@@ -47,7 +42,3 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in values.items():
         print(f"{key}={value}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

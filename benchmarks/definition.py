@@ -43,7 +43,9 @@ def timed(code: str) -> float:
     return time.perf_counter() - start
 
 
-def main(rounds: int = 5) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks definition [ROUNDS]` (default 5)."""
+    rounds = int(argv[0]) if argv else 5
     imports, generations = [], []
     for _ in range(rounds):
         imports.append(timed(IMPORT_ONLY))
@@ -53,7 +55,4 @@ def main(rounds: int = 5) -> None:
     print(f"  bare SDK import        {bare:6.2f} s")
     print(f"  generate definition    {full:6.2f} s")
     print(f"  ratio                  {full / bare:6.2f}  (goal <= 1.4)")
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 5)
+    return 0

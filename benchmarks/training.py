@@ -50,7 +50,9 @@ def run_step(script: str, root: Path, env: dict) -> tuple[float, float]:
     return wall, max(peak_kib, before) / 1024 / 1024
 
 
-def main(rows: int = 1_000_000) -> None:
+def main(argv: list[str] | None = None) -> int:
+    """`python -m benchmarks training [ROWS]` (default 1,000,000)."""
+    rows = int(argv[0]) if argv else 1_000_000
     root = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         data = root / "processing" / "input" / "data"
@@ -78,7 +80,4 @@ def main(rows: int = 1_000_000) -> None:
     print(
         f"  total       wall {total:7.1f} s   peak RSS {max(p for _, p in figures.values()):5.2f} GiB (goal <= 4)"
     )
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
+    return 0

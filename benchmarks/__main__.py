@@ -1,0 +1,25 @@
+"""`python -m benchmarks definition|training|local [options]`."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+COMMANDS = {
+    "definition": "benchmarks.definition",
+    "training": "benchmarks.training",
+    "local": "benchmarks.local",
+}
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in COMMANDS:
+        asked = argv[:1] in (["-h"], ["--help"])
+        usage = f"usage: python -m benchmarks {{{'|'.join(COMMANDS)}}} [options]"
+        print(usage, file=sys.stdout if asked else sys.stderr)
+        return 0 if asked else 2
+    sys.argv[0] = f"python -m benchmarks {argv[0]}"  # what argparse shows in --help
+    return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:]) or 0
+
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,5 @@
+"""`python -m code_bundle digest|uri|upload --env <env>`."""
+
+from code_bundle import main
+
+main()

@@ -1,0 +1,1 @@
+"""Fork tooling: `python -m fork init` makes a fork yours (what `make init` runs)."""
