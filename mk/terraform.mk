@@ -30,7 +30,7 @@ AUTO_APPROVE ?= $(if $(TF_IN_AUTOMATION),1,)
 TF_DEPLOY_TARGET = $(shell sed -n 's/^ *deploy_target: *\([a-z]*\).*/\1/p' environments/$(ENV).yaml 2>/dev/null)
 TF_LAMBDA_ZIP = $(if $(filter lambda,$(TF_DEPLOY_TARGET)),lambda-zip)
 
-.PHONY: plan apply destroy tf-preflight tf-init tf-test tf-lint tf-fmt-check tf-validate \
+.PHONY: plan apply destroy foundation tf-preflight tf-init tf-test tf-lint tf-fmt-check tf-validate \
 	tf-unit checkov tflint test-integration tf-outputs
 
 tf-preflight: env-check $(STAMP) ## Check terraform, AWS credentials and the definition for ENV (plan, apply, destroy run it)
@@ -40,9 +40,12 @@ tf-init: tf-preflight $(TF_LAMBDA_ZIP) ## terraform init of terraform/ with ENV'
 	terraform -chdir=$(TF_DIR) init -input=false -reconfigure -backend-config=$(TF_BACKEND) \
 	  $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
 
-plan: tf-init ## Terraform plan of ENV=dev|staging|prod (checks terraform, credentials, definition) [PLAN_FILE=path]
+# TARGET="module.storage module.ecr": a targeted plan (the first deploy's foundation step), which
+# needs no pipeline definition.
+plan: PREFLIGHT_ARGS = $(if $(TARGET),--skip-definition)
+plan: tf-init ## Terraform plan of ENV=dev|staging|prod (checks terraform, credentials, definition) [PLAN_FILE=path TARGET=module...]
 	terraform -chdir=$(TF_DIR) plan -input=false -var-file=$(TF_VAR_FILE) \
-	  $(if $(PLAN_FILE),-out=$(abspath $(PLAN_FILE)))
+	  $(foreach target,$(TARGET),-target=$(target)) $(if $(PLAN_FILE),-out=$(abspath $(PLAN_FILE)))
 
 apply: tf-init ## Terraform apply of ENV=dev|staging|prod [AUTO_APPROVE=1; PLAN_FILE= applies a saved plan]
 ifneq ($(PLAN_FILE),)
@@ -56,6 +59,9 @@ destroy: tf-init ## Terraform destroy of ENV=dev|staging|prod (prod keeps its da
 	@if [ "$(ENV)" = "prod" ] && [ "$(CONFIRM)" != "destroy-prod" ]; then \
 	  echo "Refusing to destroy prod without CONFIRM=destroy-prod (its buckets are kept anyway: storage.force_destroy is false)." >&2; exit 2; fi
 	terraform -chdir=$(TF_DIR) destroy -input=false -var-file=$(TF_VAR_FILE) $(if $(AUTO_APPROVE),-auto-approve)
+
+foundation: env-check $(STAMP) ## First deploy: create ENV's key, bucket and ECR repositories if missing (targeted apply) [AUTO_APPROVE=1]
+	$(PY) -m release --env $(ENV) --only foundation $(if $(AUTO_APPROVE),--auto-approve $(AUTO_APPROVE))
 
 tf-outputs: tf-init ## Print the outputs of ENV=dev|staging|prod as JSON (bucket, roles, pipeline, alarms, ...)
 	@terraform -chdir=$(TF_DIR) output -json
