@@ -73,6 +73,7 @@ lock: ## Re-pin requirements/dev.lock from requirements/dev.in in a throwaway ve
 
 benchmark: $(STAMP) ## Print the benchmark figures recorded in docs/benchmarks.md
 	$(PY) -m benchmarks definition
+	$(PY) -m benchmarks definition-check
 	$(PY) -m benchmarks training
 
 clean: ## Remove generated files (build/, data/, .local/); keeps .venv

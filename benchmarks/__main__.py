@@ -1,4 +1,4 @@
-"""`python -m benchmarks definition|training|local [options]`."""
+"""`python -m benchmarks definition|definition-check|training|local [options]`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 
 COMMANDS = {
     "definition": "benchmarks.definition",
+    "definition-check": "benchmarks.definition_check",
     "training": "benchmarks.training",
     "local": "benchmarks.local",
 }

@@ -195,8 +195,11 @@ def _property_file(reference: Any, ctx: Context, step: str | None, where: str) -
         )
         return
     ctx.referenced(step, owner)
+    files = target.get("PropertyFiles")
     declared = [
-        f.get("PropertyFileName") for f in target.get("PropertyFiles") or [] if isinstance(f, dict)
+        f.get("PropertyFileName")
+        for f in (files if isinstance(files, list) else [])
+        if isinstance(f, dict)
     ]
     if name not in declared:
         have = ", ".join(map(str, declared)) or "none"

@@ -68,10 +68,11 @@ def resolve(step: dict[str, Any], path: str) -> str:
 
 
 def _output_parameter(step: dict[str, Any], parts: list[str | int]) -> str:
+    entries = step.get("OutputParameters")
     declared = {
-        p.get("OutputName"): p.get("OutputType", "String")
-        for p in step.get("OutputParameters") or []
-        if isinstance(p, dict)
+        p["OutputName"]: p.get("OutputType", "String")
+        for p in (entries if isinstance(entries, list) else [])
+        if isinstance(p, dict) and isinstance(p.get("OutputName"), str)
     }
     if len(parts) != 2 or not isinstance(parts[1], str) or not parts[1].startswith("'"):
         raise PropertyError("read an output parameter as OutputParameters['<OutputName>']")

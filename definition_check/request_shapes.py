@@ -208,7 +208,8 @@ def _parameter(typed: Typed, shape: Shape, ctx: Context, step: str | None, path:
         return
     declared = ctx.parameters[str(typed.parameter)]
     values = [("default", declared["DefaultValue"])] if "DefaultValue" in declared else []
-    values += [("enum value", v) for v in declared.get("EnumValues") or []]
+    enum = declared.get("EnumValues")
+    values += [("enum value", v) for v in (enum if isinstance(enum, list) else [])]
     for label, candidate in values:
         problem = (
             constraint_problem(candidate, shape) if _has_type(candidate, shape.type_name) else None

@@ -28,6 +28,15 @@ CONDITION_TYPES = frozenset(
 ISO_DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?")
 
 
+def dig(value: Any, *keys: str) -> Any:
+    """value[k1][k2]... or None when a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
 def check_top_level(definition: Any, ctx: Context) -> list[dict[str, Any]]:
     """Top-level keys, Version, Parameters; returns the top-level steps (empty when unusable)."""
     if not isinstance(definition, dict):
@@ -80,7 +89,7 @@ def _parameters(parameters: Any, ctx: Context) -> None:
         if name in ctx.parameters:
             ctx.problem(None, child(path, "Name"), f"parameter {name!r} is declared twice")
         ctx.parameters[name] = parameter
-        if kind not in PARAMETER_TYPES:
+        if not isinstance(kind, str) or kind not in PARAMETER_TYPES:
             ctx.problem(
                 None,
                 child(path, "Type"),
@@ -91,7 +100,11 @@ def _parameters(parameters: Any, ctx: Context) -> None:
         values = (
             [("DefaultValue", parameter["DefaultValue"])] if "DefaultValue" in parameter else []
         )
-        values += [(f"EnumValues[{i}]", v) for i, v in enumerate(parameter.get("EnumValues") or [])]
+        enum = parameter.get("EnumValues") or []
+        if not isinstance(enum, list):
+            ctx.problem(None, child(path, "EnumValues"), f"must be a list, got {describe(enum)}")
+            enum = []
+        values += [(f"EnumValues[{i}]", v) for i, v in enumerate(enum)]
         for key, value in values:
             wrong_bool = isinstance(value, bool) and kind != "Boolean"
             if wrong_bool or not isinstance(value, expected):
@@ -234,7 +247,7 @@ def _condition_step(arguments: Any, ctx: Context, name: str) -> None:
 
 def _condition(condition: Any, ctx: Context, name: str, path: str) -> None:
     kind = condition.get("Type") if isinstance(condition, dict) else None
-    if kind not in CONDITION_TYPES:
+    if not isinstance(kind, str) or kind not in CONDITION_TYPES:
         ctx.problem(
             name,
             child(path, "Type"),
@@ -295,8 +308,12 @@ def _fail_step(arguments: Any, ctx: Context, name: str) -> None:
 def _property_files(step: dict[str, Any], ctx: Context) -> None:
     """Each property file reads a file of one of the step's own outputs."""
     name = step["Name"]
-    outputs = (step.get("Arguments") or {}).get("ProcessingOutputConfig", {}).get("Outputs", [])
-    output_names = {o.get("OutputName") for o in outputs if isinstance(o, dict)}
+    outputs = dig(step, "Arguments", "ProcessingOutputConfig", "Outputs")
+    output_names = {
+        o.get("OutputName")
+        for o in (outputs if isinstance(outputs, list) else [])
+        if isinstance(o, dict) and isinstance(o.get("OutputName"), str)
+    }
     files = step["PropertyFiles"]
     if not isinstance(files, list):
         ctx.problem(name, "PropertyFiles", "must be a list")
@@ -331,7 +348,7 @@ def _output_parameters(step: dict[str, Any], ctx: Context) -> None:
         path = child("OutputParameters", index)
         if not isinstance(entry, dict) or not isinstance(entry.get("OutputName"), str):
             ctx.problem(name, path, "needs an OutputName")
-        elif entry.get("OutputType", "String") not in PARAMETER_TYPES:
+        elif str(entry.get("OutputType", "String")) not in PARAMETER_TYPES:
             ctx.problem(
                 name, child(path, "OutputType"), f"must be one of {', '.join(PARAMETER_TYPES)}"
             )

@@ -4,7 +4,8 @@
 #                                                   generated definition), init with the env's backend
 #   make tf-test                                    offline: fmt, init, validate, terraform test, checkov
 #   make tf-lint                                    fmt, checkov, tflint (skipped with a notice if absent)
-#   make test-integration                           apply + destroy of dev against a local moto server
+#   make test-integration                           apply + destroy of dev, and a fresh fork's first
+#                                                   deploy, against a local moto server
 
 TF_DIR := terraform
 TF_BOOTSTRAP_DIR := terraform/bootstrap
@@ -94,8 +95,8 @@ tf-test: tf-unit checkov ## Offline Terraform checks: fmt, init, validate, terra
 
 tf-lint: tf-fmt-check checkov tflint ## Terraform linters: fmt -check, checkov, tflint (if installed)
 
-test-integration: $(STAMP) ## Apply and destroy dev against a local moto server (no AWS account needed)
-	$(PY) -m pytest -m integration tests/terraform
+test-integration: $(STAMP) ## Against a local moto server: apply+destroy of dev; a fresh fork's first deploy (no AWS account needed)
+	$(PY) -m pytest -m integration tests/terraform tests/release
 
 TEST_TARGETS += tf-test
 LINT_TARGETS += tf-lint

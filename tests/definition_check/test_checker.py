@@ -3,6 +3,8 @@ model stands behind every assertion on fields, types, enums and property paths).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from definition_check import check, validate
@@ -257,3 +259,28 @@ def test_parameter_declarations_are_checked(dev):
         p.startswith("pipeline: Parameters[13].Type: must be one of String, Integer")
         for p in problems
     )
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _paths(value, (*prefix, index))
+
+
+def test_any_json_in_any_place_gives_problems_never_an_exception(template_definitions):
+    """Every other node of dev's definition replaced by a value of another JSON kind (or a broken
+    expression): the checker reports or accepts it, it never raises (the CLI prints no traceback).
+    """
+    base = template_definitions["dev"]
+    for path in list(_paths(base))[1::2]:
+        for value in (None, [], {"Get": 5}):
+            mutated = json.loads(json.dumps(base))
+            node = mutated
+            for key in path[:-1]:
+                node = node[key]
+            node[path[-1]] = value
+            validate(mutated)  # must not raise
