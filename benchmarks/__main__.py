@@ -10,6 +10,7 @@ COMMANDS = {
     "definition-check": "benchmarks.definition_check",
     "training": "benchmarks.training",
     "local": "benchmarks.local",
+    "setup": "benchmarks.setup_install",
 }
 
 
@@ -23,4 +24,5 @@ def main(argv: list[str]) -> int:
     return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:]) or 0
 
 
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

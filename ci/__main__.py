@@ -1,4 +1,4 @@
-"""`python -m ci pr-comment|plan-summary|definition-diff|deploy-request|env|dag-markdown|load-test`."""
+"""`python -m ci pr-comment|plan-summary|definition-diff|deploy-request|env|dag-markdown|load-test|dependency-audit`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ COMMANDS = {
     "env": "ci.env",
     "dag-markdown": "ci.dag_markdown",
     "load-test": "ci.load_test",
+    "dependency-audit": "ci.dependency_audit",
 }
 
 
@@ -27,4 +28,5 @@ def main(argv: list[str]) -> int:
     return importlib.import_module(COMMANDS[argv[0]]).main(argv[1:])
 
 
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

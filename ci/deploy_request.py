@@ -18,6 +18,7 @@ Approved package of each environment's own group."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -140,6 +141,7 @@ def read(
 
 def main(argv: list[str] | None = None) -> int:
     """Reads the event from GITHUB_EVENT_PATH / GITHUB_EVENT_NAME; takes no options."""
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     try:
         event = json.loads(Path(os.environ["GITHUB_EVENT_PATH"]).read_text(encoding="utf-8"))
         outputs = read(os.environ.get("GITHUB_EVENT_NAME", ""), event)

@@ -19,7 +19,7 @@ from env_config import REPO_ROOT, EnvConfig, load
 CODE_DIR = REPO_ROOT / "training_code"
 # Image build files are not step code: changing a Dockerfile must not invalidate cached steps.
 EXCLUDED_NAMES = {"Dockerfile", "Dockerfile.inference", ".dockerignore", "__pycache__"}
-EXCLUDED_SUFFIXES = {".pyc", ".txt", ".md"}
+EXCLUDED_SUFFIXES = {".pyc", ".txt", ".lock", ".md"}
 
 
 def files(code_dir: Path = CODE_DIR) -> list[Path]:

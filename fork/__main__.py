@@ -18,4 +18,5 @@ def main(argv: list[str]) -> int:
     return COMMANDS[argv[0]](argv[1:])
 
 
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

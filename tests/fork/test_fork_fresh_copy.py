@@ -157,7 +157,7 @@ def test_the_copys_own_name_pinning_tests_pass(fork):
             "tests/deploy/test_deploy_builders.py",
             "tests/deploy/test_deploy_endpoint_off.py",
             "tests/terraform/test_terraform_tfvars.py",
-            "tests/workflows/test_cicd_make_deploy.py",
+            "tests/release/test_release_deployment.py",
         ],
         cwd=root,
         env={**os.environ, "PYTHONPATH": str(root)},

@@ -27,7 +27,8 @@ def drive(definition: Path, *overrides: str, env: dict | None = None) -> subproc
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        # runner_fixtures sits beside this file: drive.py imports it through PYTHONPATH.
+        env={**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{FIXTURES.parent}", **(env or {})},
         start_new_session=True,
     )
 

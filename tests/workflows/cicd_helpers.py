@@ -1,4 +1,4 @@
-"""Shared helpers of the CI/CD tests (conftest.py puts this folder on sys.path)."""
+"""Shared helpers of the CI/CD tests (conftest.py makes this folder importable)."""
 
 from __future__ import annotations
 

@@ -312,15 +312,17 @@ def test_a_promoted_package_reaches_prod_only_after_staging_and_the_gate(deploy_
 
 
 def test_the_request_job_reads_yaml_with_the_locked_pyyaml(deploy_workflow):
-    lock = (REPO_ROOT / "requirements" / "dev.lock").read_text(encoding="utf-8")
-    pinned = re.search(r"^PyYAML==(\S+)$", lock, re.MULTILINE).group(1)
+    pin = re.compile(r"^pyyaml==(\S+) ", re.MULTILINE | re.IGNORECASE)
+    dev = pin.search((REPO_ROOT / "requirements" / "dev.lock").read_text(encoding="utf-8"))
+    lock = (REPO_ROOT / "requirements" / "workflow.lock").read_text(encoding="utf-8")
+    assert pin.search(lock).group(1) == dev.group(1) and "--hash=sha256:" in lock
     steps = deploy_workflow["jobs"]["request"]["steps"]
     uses = [step.get("uses", "") for step in steps]
     assert any(use.startswith("actions/setup-python@") for use in uses)
     runs = [step.get("run", "") for step in steps]
     install = next(index for index, run in enumerate(runs) if "pip install" in run)
     read = next(index for index, run in enumerate(runs) if "ci deploy-request" in run)
-    assert f"PyYAML=={pinned}" in runs[install] and install < read
+    assert "--require-hashes -r requirements/workflow.lock" in runs[install] and install < read
 
 
 def test_deploy_reads_the_event_from_a_file_not_an_expression(deploy_workflow):

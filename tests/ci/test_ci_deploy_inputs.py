@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from cicd_helpers import REPO_ROOT
 
 from ci import deploy_request, load_test
 from ci import env as ci_env
-from env_config import load
+from env_config import REPO_ROOT, load
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/sagemaker-gitops-staging/7"
 
@@ -167,11 +166,11 @@ def test_main_reads_the_event_file_and_writes_outputs(tmp_path, monkeypatch, cap
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(event))
     monkeypatch.setenv("GITHUB_EVENT_NAME", "repository_dispatch")
     monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
-    assert deploy_request.main() == 0
+    assert deploy_request.main([]) == 0
     assert "environments=prod\n" in outputs.read_text()
     assert f"arn_prod={ARN}\n" in outputs.read_text()
     event.write_text(json.dumps(dispatch(environment="qa")))
-    assert deploy_request.main() == 2
+    assert deploy_request.main([]) == 2
     assert "::error::refused: environment 'qa'" in capsys.readouterr().out
 
 

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from cicd_helpers import REPO_ROOT
 
-from env_config import load
+from env_config import REPO_ROOT, load
 from release import shell
 from release.aws import Aws
 from release.deployment import Deployment
