@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import time
@@ -34,9 +35,11 @@ import boto3
 import pytest
 import yaml
 
+import code_bundle
 from definition_check.create_pipeline import requests_from_terraform, validate_request
 
-pytestmark = pytest.mark.integration
+# Bootstrap, a targeted and a full apply, a second deploy: minutes each on two shared cores.
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MOTO_SERVER = REPO_ROOT / ".venv" / "bin" / "moto_server"
@@ -177,15 +180,23 @@ def fork(tmp_path_factory, moto, dev) -> Path:
     return root
 
 
-def run(root: Path, env: dict[str, str], *args: str, timeout: int = 1500, cwd: Path | None = None):
-    result = subprocess.run(
-        list(args), cwd=cwd or root, env=env, capture_output=True, text=True, timeout=timeout,
-        check=False,
+def run(root: Path, env: dict[str, str], *args: str, timeout: int = 1500):
+    """A command in the fork, in a session of its own: if the test stops (failure, timeout), the
+    whole group goes (make, terraform and its provider plugin), not only the first process."""
+    process = subprocess.Popen(
+        list(args), cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
     )  # fmt: skip
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    result = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
     if result.returncode != 0:
         raise AssertionError(
-            f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout[-6000:]}\n"
-            f"{result.stderr[-6000:]}"
+            f"{' '.join(args)} failed ({result.returncode}):\n{stdout[-6000:]}\n{stderr[-6000:]}"
         )
     return result
 
@@ -280,12 +291,7 @@ def test_first_deploy_of_a_fresh_fork_then_a_second_that_changes_nothing(
     )  # fmt: skip
     bucket, prefix = code_uri[len("s3://") :].split("/", 1)
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])
-    expected = sorted(
-        p.relative_to(fork / "training_code").as_posix()
-        for p in (fork / "training_code").rglob("*")
-        if p.is_file() and p.suffix not in (".pyc", ".txt", ".md")
-        and not {"Dockerfile", "Dockerfile.inference", ".dockerignore", "__pycache__"} & set(p.parts)
-    )  # fmt: skip
+    expected = sorted(f.as_posix() for f in code_bundle.files(fork / "training_code"))
     assert sorted(o["Key"][len(prefix) :] for o in listed) == expected
 
     # The run has input data and was started.
