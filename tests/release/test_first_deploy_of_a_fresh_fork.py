@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -48,6 +49,14 @@ SERVICES = (
     "applicationautoscaling", "cloudwatch", "ecr", "events", "iam", "kms", "lambda", "logs", "s3",
     "sagemaker", "scheduler", "secretsmanager", "sns", "sqs", "sts",
 )  # fmt: skip
+# Attributes moto accepts but does not return, so the AWS provider plans them again on every run
+# (on AWS both round-trip and the second plan is empty). Only these in-place updates are tolerated.
+MOTO_ROUND_TRIP_GAPS = {
+    # moto/events/responses.py: CreateConnection ignores KmsKeyIdentifier, DescribeConnection omits it
+    "module.approval.aws_cloudwatch_event_connection.github[0]",
+    # moto/s3: GetBucketNotificationConfiguration does not return EventBridgeConfiguration
+    "module.storage.aws_s3_bucket_notification.artifacts",
+}
 INERT_POLICY = """resource "aws_s3_bucket_policy" "{name}" {{
   # Test-only (see tests/release): moto denies without evaluating conditions; `make proof`
   # evaluates the real policy.
@@ -315,7 +324,12 @@ def test_first_deploy_of_a_fresh_fork_then_a_second_that_changes_nothing(
         "raw": object_versions(s3, raw_bucket, raw_prefix),
     }
     second = run(fork, env, *deploy)
-    assert "No changes." in second.stdout
+    plain = re.sub(r"\x1b\[[0-9;]*m", "", second.stdout)  # terraform colours its summary
+    changed = re.findall(r"# (\S+) (will be|must be) (\S+)", plain)
+    unexpected = [c for c in changed if c[0] not in MOTO_ROUND_TRIP_GAPS or c[2] != "updated"]
+    plan_text = plain[plain.find("Terraform will perform") :][:4000]
+    assert not unexpected, f"the second deploy's plan changes something:\n{plan_text}"
+    assert "No changes." in plain or "Plan: 0 to add," in plain
     assert "ok: bucket and repositories exist" in second.stdout
     assert f"0 files uploaded, {len(expected)} already there" in second.stdout
     after = {
@@ -323,6 +337,8 @@ def test_first_deploy_of_a_fresh_fork_then_a_second_that_changes_nothing(
         "code": object_versions(s3, bucket, prefix),
         "raw": object_versions(s3, raw_bucket, raw_prefix),
     }
+    if changed:  # only moto's round-trip gaps were re-applied: the state got a new version
+        before.pop("state"), after.pop("state")
     assert after == before
     executions = sagemaker.list_pipeline_executions(PipelineName=res["pipeline_name"])
     assert len(executions["PipelineExecutionSummaries"]) == 1
