@@ -14,7 +14,16 @@ Promotion: a dispatch naming environment E with an explicit ARN also targets eve
 whose environments/P.yaml has approval.promote_from: E (and, in turn, those promoting from P),
 with the same ARN. deploy.yml runs them in order (staging before prod, prod behind its
 environment gate), so a staging failure stops prod. "latest" never promotes: it means the newest
-Approved package of each environment's own group."""
+Approved package of each environment's own group.
+
+A manual run (workflow_dispatch) naming an environment that promotes from another (prod, whose
+approval.promote_from is staging) takes only a package that the source environment recorded as
+deployed: some commit of deployments/<source>.json names it (`git log`, so the checkout needs
+the history). Otherwise the run needs `skip_staging_reason`, which is written to the outputs
+(`override`) for the job summary and the record PR: an audited exception, never a silent one.
+
+Strict ARNs: nothing is trimmed (a trailing newline or a space is refused), and an empty ARN is
+refused; only the word "latest" (or a manual run's input left at its default) means latest."""
 
 from __future__ import annotations
 
@@ -42,8 +51,17 @@ class RequestError(ValueError):
 
 
 def check_arn(arn: str, *, allow_latest: bool) -> str:
-    arn = arn.strip()
-    if allow_latest and arn.lower() in (LATEST, ""):
+    if not arn:
+        raise RequestError(
+            "model_package_arn is empty: name a versioned model package ARN"
+            + (" or 'latest'." if allow_latest else ".")
+        )
+    if any(char.isspace() for char in arn):
+        raise RequestError(
+            f"model_package_arn {arn[:200]!r} contains whitespace (a trailing newline?); "
+            "pass the ARN alone."
+        )
+    if allow_latest and arn.lower() == LATEST:
         return LATEST
     if not ARN_PATTERN.fullmatch(arn):
         raise RequestError(
@@ -100,12 +118,73 @@ def promotions(environment: str, promote_from: Callable[[str], str]) -> list[str
     return [name for name in ENVIRONMENTS if name in reached and name != environment]
 
 
+def recorded_in_git(environment: str, root: Path = REPO_ROOT) -> set[str]:
+    """Every model_package_arn that any commit of deployments/<environment>.json recorded."""
+    import subprocess
+
+    path = f"{RECORD_DIR}/{environment}.json"
+    try:
+        log = subprocess.run(
+            ["git", "log", "--format=%H", "--", path],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError) as error:
+        raise RequestError(f"cannot read the history of {path}: {error}") from error
+    found = set()
+    for commit in log:
+        shown = subprocess.run(
+            ["git", "show", f"{commit}:{path}"], cwd=root, capture_output=True, text=True
+        )
+        try:
+            arn = json.loads(shown.stdout).get("model_package_arn") if shown.returncode == 0 else ""
+        except (json.JSONDecodeError, AttributeError):
+            arn = ""
+        if arn:
+            found.add(arn)
+    return found
+
+
+def gate_skipping_the_source(
+    environment: str,
+    arn: str,
+    payload: dict[str, Any],
+    actor: str,
+    promote_from: Callable[[str], str],
+    recorded: Callable[[str], set[str]],
+) -> str:
+    """A manual run for an environment that promotes from another: the package must have been
+    recorded by the source, or the run gives a reason (returned, for the audit trail)."""
+    source = promote_from(environment)
+    if not source:
+        return ""
+    reason = " ".join(str(payload.get("skip_staging_reason") or "").split())[:300]
+    if reason:
+        return f"Skipped {source}: {reason} (requested by {actor or 'unknown'})."
+    if arn == LATEST:
+        raise RequestError(
+            f"a manual {environment} deployment must name the ARN {source} deployed (see "
+            f"deployments/{source}.json), not 'latest'; or give skip_staging_reason."
+        )
+    if arn not in recorded(source):
+        raise RequestError(
+            f"{arn} was never recorded as deployed to {source} (deployments/{source}.json and "
+            f"its history): deploy it to {source} first (that run promotes it to {environment}), "
+            "or give skip_staging_reason to skip it on purpose (audited)."
+        )
+    return ""
+
+
 def read(
     event_name: str,
     event: dict[str, Any],
     read_file: Callable[[str], str] = lambda path: Path(path).read_text(encoding="utf-8"),
     promote_from: Callable[[str], str] = configured_promote_from,
+    recorded: Callable[[str], set[str]] = recorded_in_git,
 ) -> dict[str, str]:
+    override = ""
     if event_name == "push":
         targets = record_targets(event, read_file)
     else:
@@ -124,7 +203,15 @@ def read(
             raise RequestError(
                 f"environment '{environment[:40]}' is not one of {', '.join(ENVIRONMENTS)}."
             )
-        arn = check_arn(str(payload.get("model_package_arn") or ""), allow_latest=True)
+        given = payload.get("model_package_arn")
+        if given is None and event_name == "workflow_dispatch":
+            given = LATEST  # the input's default
+        arn = check_arn(given if isinstance(given, str) else "", allow_latest=True)
+        if event_name == "workflow_dispatch":
+            actor = str((event.get("sender") or {}).get("login") or "")
+            override = gate_skipping_the_source(
+                environment, arn, payload, actor, promote_from, recorded
+            )
         targets = {environment: arn}
         if arn != LATEST:  # an explicit approved package goes on to the environments promoting it
             targets.update({name: arn for name in promotions(environment, promote_from)})
@@ -132,6 +219,7 @@ def read(
     outputs = {
         "environments": "-".join(targets) or "none",
         "summary": "; ".join(f"{name}: {arn}" for name, arn in targets.items()) or "nothing",
+        "override": override,
     }
     for name in ENVIRONMENTS:
         outputs[f"deploy_{name}"] = str(name in targets).lower()

@@ -12,7 +12,13 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from deploy.errors import DeployError
+from deploy.errors import (
+    AwsAccessError,
+    AwsUnreachableError,
+    DeployError,
+    RefusedError,
+    RetryLaterError,
+)
 
 CREDENTIALS_HELP = (
     "No usable AWS credentials. On a laptop: `export AWS_PROFILE=<profile>` (and "
@@ -87,46 +93,120 @@ def is_not_found(error: BaseException) -> bool:
     )
 
 
+CREDENTIAL_ERRORS = (
+    "NoCredentialsError",
+    "PartialCredentialsError",
+    "CredentialRetrievalError",
+    "TokenRetrievalError",
+    "SSOTokenLoadError",
+    "UnauthorizedSSOTokenError",
+    "ProfileNotFound",
+    "NoRegionError",
+)
+CONNECTION_ERRORS = (
+    "EndpointConnectionError",
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ConnectionClosedError",
+    "ProxyConnectionError",
+    "SSLError",
+    "HTTPClientError",
+    "InvalidEndpointConfigurationError",
+)
+CREDENTIAL_CODES = (
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidAccessKeyId",
+)
+ACCESS_CODES = ("AccessDenied", "AccessDeniedException", "AuthorizationError")
+THROTTLING_CODES = (
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "ServiceUnavailable",
+    "InternalFailure",
+    "InternalError",
+)
+
+
+def is_a(error: BaseException, class_name: str) -> bool:
+    """True if `error` is (a subclass of) the botocore class named `class_name`. botocore is
+    imported lazily, so classes are matched by name along the MRO: botocore's modelled
+    exceptions (ResourceNotFoundException, NoSuchBucket...) are generated subclasses of
+    ClientError, and an exact-name match missed them."""
+    return any(klass.__name__ == class_name for klass in type(error).__mro__)
+
+
+def translate(error: BaseException) -> DeployError | None:
+    """The one-line DeployError for a botocore or I/O failure; None if it is neither (a bug)."""
+    if isinstance(error, DeployError):
+        return error
+    if any(is_a(error, name) for name in CREDENTIAL_ERRORS):
+        return AwsAccessError(f"{error}. {CREDENTIALS_HELP}")
+    if any(is_a(error, name) for name in CONNECTION_ERRORS):
+        return AwsUnreachableError(
+            f"Cannot reach AWS: {error}. Check the network, the region, and "
+            "AWS_ENDPOINT_URL if you point at a local moto server; then retry."
+        )
+    if is_a(error, "ParamValidationError"):
+        text = " ".join(str(error).split())
+        return RefusedError(
+            f"AWS would not accept the request: {text}. Check the value you passed (an ARN, "
+            "an S3 URI, a name) against that message."
+        )
+    if is_a(error, "ClientError"):
+        return translate_client_error(error)
+    if is_a(error, "BotoCoreError"):
+        return DeployError(f"AWS SDK error: {' '.join(str(error).split())}.")
+    if isinstance(error, UnicodeDecodeError):
+        return DeployError(f"A file or object is not UTF-8 text ({error.reason}); pass a CSV file.")
+    if isinstance(error, OSError) and getattr(error, "filename", None):
+        return DeployError(
+            f"Cannot read {error.filename}: {error.strerror or error}. Check the path "
+            "(relative paths start in the current directory)."
+        )
+    return None
+
+
+def translate_client_error(error: BaseException) -> DeployError:
+    code = error_code(error)
+    operation = getattr(error, "operation_name", "") or "the AWS call"
+    message = " ".join(error_message(error).split())
+    if code in CREDENTIAL_CODES:
+        return AwsAccessError(f"AWS rejected the credentials ({code}). {CREDENTIALS_HELP}")
+    if code in ACCESS_CODES:
+        return AwsAccessError(
+            f"Access denied to {operation}: {message}. The role in use lacks a permission; "
+            "the deploy role's policy is terraform/modules/rollout_policy."
+        )
+    if code in THROTTLING_CODES:
+        return RetryLaterError(f"AWS is busy ({code} on {operation}): {message}. Retry shortly.")
+    if code == "NoSuchBucket":
+        bucket = (getattr(error, "response", {}) or {}).get("Error", {}).get("BucketName", "")
+        return DeployError(
+            f"S3 bucket {bucket or '(named in the request)'} does not exist ({operation}). "
+            "Check the S3 URI you passed, or create the environment's bucket with `make apply`."
+        )
+    if code in ("ResourceNotFoundException", "ResourceNotFound", "NoSuchKey", "NotFound", "404"):
+        return DeployError(f"Not found ({operation}): {message or code}.")
+    return DeployError(f"AWS refused {operation} ({code or 'no code'}): {message}.")
+
+
 @contextlib.contextmanager
 def translated_errors() -> Iterator[None]:
-    """Turn credential, connection and access failures into a DeployError with the fix."""
+    """The one error boundary: every botocore and I/O failure becomes a one-line DeployError
+    (with a documented exit code); anything else is a bug and propagates."""
     try:
         yield
     except DeployError:
         raise
-    except Exception as error:  # botocore is imported lazily, so match by class name
-        name = type(error).__name__
-        if name in (
-            "NoCredentialsError",
-            "PartialCredentialsError",
-            "CredentialRetrievalError",
-            "TokenRetrievalError",
-            "SSOTokenLoadError",
-            "UnauthorizedSSOTokenError",
-            "ProfileNotFound",
-        ):
-            raise DeployError(f"{error}. {CREDENTIALS_HELP}") from None
-        if name in ("EndpointConnectionError", "ConnectTimeoutError", "ConnectionClosedError"):
-            raise DeployError(
-                f"Cannot reach AWS: {error}. Check the network, the region, and "
-                "AWS_ENDPOINT_URL if you point at a local moto server."
-            ) from None
-        code = error_code(error)
-        if code in (
-            "ExpiredToken",
-            "ExpiredTokenException",
-            "InvalidClientTokenId",
-            "UnrecognizedClientException",
-            "SignatureDoesNotMatch",
-        ):
-            raise DeployError(
-                f"AWS rejected the credentials ({code}). {CREDENTIALS_HELP}"
-            ) from None
-        if code in ("AccessDenied", "AccessDeniedException"):
-            raise DeployError(
-                f"Access denied: {error_message(error)}. The role in use lacks a permission; "
-                "the deploy role's policy is in terraform/modules/iam."
-            ) from None
-        if name == "ClientError":  # any other AWS refusal: one line, the call and AWS's reason
-            raise DeployError(str(error)) from None
-        raise
+    except Exception as error:
+        translated = translate(error)
+        if translated is None:
+            raise
+        raise translated from None

@@ -15,7 +15,7 @@ from deploy.settings import Settings
 
 MODEL_PACKAGE_ARN = re.compile(
     r"^arn:aws[a-z-]*:sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
-    r"model-package/(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9]\d*)$"
+    r"model-package/(?P<group>[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62})/(?P<version>[1-9]\d{0,9})"
 )
 NAME_LIMIT = 63  # SageMaker model and endpoint-config names
 VARIANT_NAME = "AllTraffic"
@@ -31,12 +31,34 @@ class PackageArn:
     version: int
 
 
-def parse_model_package_arn(arn: str) -> PackageArn:
-    """A versioned model package ARN, or RefusedError that shows the expected form."""
-    match = MODEL_PACKAGE_ARN.match(arn or "")
+def parse_model_package_arn(arn: object) -> PackageArn:
+    """A versioned model package ARN, or RefusedError that shows the expected form.
+
+    Strict on purpose: an empty value never means "latest" (only the word does), and whitespace
+    anywhere (a trailing newline from a shell or a copied event) is refused rather than trimmed,
+    because `$` in a regular expression would also accept "...:model-package/g/3\\n".
+    """
+    if not isinstance(arn, str):
+        raise RefusedError(
+            f"The model package ARN must be a string, got {type(arn).__name__} {arn!r:.80}. "
+            "Pass one versioned ARN (arn:aws:sagemaker:<region>:<account>:model-package/"
+            "<group>/<version>)."
+        )
+    if not arn:
+        raise RefusedError(
+            "The model package ARN is empty (an empty value never means 'latest'). Pass "
+            "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version>, or the word "
+            "'latest' for the newest Approved package of the environment's group."
+        )
+    if any(char.isspace() for char in arn):
+        raise RefusedError(
+            f"The model package ARN {arn!r:.200} contains whitespace (a trailing newline?). "
+            "Pass the ARN alone, without spaces or line breaks."
+        )
+    match = MODEL_PACKAGE_ARN.fullmatch(arn)
     if not match:
         raise RefusedError(
-            f"'{arn}' is not a versioned model package ARN. Expected "
+            f"'{arn:.200}' is not a versioned model package ARN. Expected "
             "arn:aws:sagemaker:<region>:<account>:model-package/<group>/<version> "
             "(or 'latest' for the newest Approved package of the environment's group)."
         )

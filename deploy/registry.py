@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from deploy.aws import Clients, error_message, is_not_found
-from deploy.builders import VARIANT_NAME, parse_model_package_arn
+from deploy.builders import VARIANT_NAME, PackageArn, parse_model_package_arn
 from deploy.errors import DeployError, RefusedError
 from deploy.settings import Settings
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 APPROVE_HINT = (
     "Approve it in the model registry (SageMaker Studio, or `aws sagemaker update-model-package "
     "--model-package-arn <arn> --model-approval-status Approved`)."
@@ -28,6 +30,7 @@ class Package:
     model_data_url: str
     metadata: dict[str, str] = field(default_factory=dict)
     evaluation_uri: str = ""
+    created: datetime | None = None  # the registry's CreationTime (orders across groups)
 
     @property
     def git_sha(self) -> str:
@@ -62,6 +65,7 @@ class Package:
             model_data_url=container.get("ModelDataUrl", ""),
             metadata=dict(description.get("CustomerMetadataProperties") or {}),
             evaluation_uri=quality.get("Statistics", {}).get("S3Uri", ""),
+            created=description.get("CreationTime"),
         )
 
 
@@ -106,16 +110,37 @@ def latest_approved_arn(clients: Clients, group: str) -> str:
 
 def refuse_group(settings: Settings, arn: str, group: str) -> None:
     """Refuse a package outside the environment's accepted groups (its own, promote_from's)."""
-    accepted = settings.accepted_groups
-    if group.lower() in (name.lower() for name in accepted):
+    if settings.scope_of(group) is not None:
         return
-    names = " or ".join(f"'{name}'" for name in accepted)
+    names = " or ".join(f"'{name}'" for name in settings.accepted_groups)
     raise RefusedError(
         f"Model package {arn} belongs to group '{group}'; environment {settings.environment} "
         f"deploys only packages of {names}. Deploy it to its own environment, register the model "
         "in an accepted group, or set approval.promote_from in "
         f"environments/{settings.environment}.yaml to promote from that group's environment."
     )
+
+
+def refuse_scope(settings: Settings, arn: object) -> PackageArn:
+    """Parse an ARN strictly and refuse one from another group, account or region than the
+    environment's (or promote_from's): a package elsewhere is never this environment's."""
+    parsed = parse_model_package_arn(arn)
+    refuse_group(settings, parsed.arn, parsed.group)
+    account, region = settings.scope_of(parsed.group) or ("", "")
+    if account and parsed.account != account:
+        raise RefusedError(
+            f"Model package {parsed.arn} is in account {parsed.account}; environment "
+            f"{settings.environment} deploys packages of group '{parsed.group}' from account "
+            f"{account} only (environments/{settings.environment}.yaml). Use the ARN from that "
+            "account's registry."
+        )
+    if parsed.region != region:
+        raise RefusedError(
+            f"Model package {parsed.arn} is in region {parsed.region}; environment "
+            f"{settings.environment} deploys packages of group '{parsed.group}' from {region} "
+            "only. Use the ARN from that region's registry."
+        )
+    return parsed
 
 
 def check_deployable(settings: Settings, package: Package) -> None:
@@ -129,16 +154,60 @@ def check_deployable(settings: Settings, package: Package) -> None:
 
 
 def resolve(clients: Clients, settings: Settings, requested: str | None) -> Package:
-    """The package to deploy: an ARN (format, group and status checked) or the latest Approved
-    of the environment's OWN group (a promoted package is always named by its ARN)."""
-    if not requested or requested == "latest":
+    """The package to deploy: an ARN (format, group, account, region and status checked) or the
+    latest Approved of the environment's OWN group (a promoted package is always named by its
+    ARN). Only the word 'latest' (or None from code) means latest: an empty ARN is refused."""
+    if requested is None or requested == "latest":
         arn = latest_approved_arn(clients, settings.model_package_group)
     else:
-        arn = requested
-        refuse_group(settings, arn, parse_model_package_arn(arn).group)
+        arn = refuse_scope(settings, requested).arn
     package = describe_package(clients, arn)
     check_deployable(settings, package)
     return package
+
+
+# -- ordering: which package is newer -------------------------------------------------------------
+
+
+def is_older(candidate: Package, than: Package) -> bool:
+    """True if `candidate` came before `than`: by version within one group, by the registry's
+    CreationTime across groups (a promoted staging package against prod's own)."""
+    if candidate.arn == than.arn:
+        return False
+    if candidate.group.lower() == than.group.lower():
+        return candidate.version < than.version
+    if candidate.created and than.created:
+        return candidate.created < than.created
+    return False  # unknown order: never call a package stale on a guess
+
+
+def approved_summaries(clients: Clients, settings: Settings) -> list[dict]:
+    """Every Approved package of the accepted groups (ListModelPackages, all pages), newest
+    first by CreationTime."""
+    found: list[dict] = []
+    for group in settings.accepted_groups:
+        token = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "ModelPackageGroupName": group,
+                "ModelApprovalStatus": "Approved",
+                "SortBy": "CreationTime",
+                "SortOrder": "Descending",
+                "MaxResults": 100,
+            }
+            if token:
+                kwargs["NextToken"] = token
+            try:
+                response = clients.sagemaker.list_model_packages(**kwargs)
+            except Exception as error:
+                if is_not_found(error):
+                    break
+                raise
+            found.extend(response.get("ModelPackageSummaryList", []))
+            token = response.get("NextToken")
+            if not token:
+                break
+    return sorted(found, key=lambda s: s.get("CreationTime") or EPOCH, reverse=True)
 
 
 # -- what an endpoint serves ----------------------------------------------------------------------

@@ -1,13 +1,14 @@
-"""Roll out an approved package, roll back, and keep the champion and the deploy state in step.
+"""Roll out an approved package, roll back, and keep the champion and the deploy state true.
 
-rollout: resolve -> (no-op if it already serves) -> lock -> model + endpoint config -> create the
-endpoint or update it blue/green (canary, auto-rollback on the 5xx and latency alarms) -> wait with
-a timeout, showing progress -> smoke test (a failure rolls back and exits non-zero) -> champion
-copy -> deploy state -> unlock.
+rollout: resolve -> (no-op if it already serves; a logged no-op if it is OLDER than what serves,
+unless this is an explicit rollback) -> lock -> reconcile the state with the endpoint, delete
+leftovers -> model + endpoint config -> create the endpoint or update it blue/green (canary,
+auto-rollback on the 5xx and latency alarms) -> wait with a timeout -> smoke test (a failure
+rolls back and exits non-zero) -> champion copy -> deploy state -> prune -> unlock.
 
-The deploy state, s3://<bucket>/<prefix>/deploy/state.json, remembers the current and the previous
-deployment so that `rollback` knows where to return (the endpoint config and the package, whose
-model becomes the champion again).
+rollback is a rollout of the previous Approved package (approval re-checked, the same canary,
+alarms, smoke test and record), chosen from the registry and from what this environment really
+deployed (its endpoint configs, and the state's history), never from the cached state alone.
 """
 
 from __future__ import annotations
@@ -18,47 +19,35 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from deploy import builders, registry, smoke
-from deploy.aws import Clients, error_code, is_not_found
-from deploy.errors import DeployError, SmokeTestError
+from deploy import builders, registry, resources, rollback_target, smoke
+from deploy import state as deploy_state
+from deploy.aws import Clients
+from deploy.errors import DeployError, LockHeldError, RetryLaterError, SmokeTestError
 from deploy.lock import deploy_lock
 from deploy.registry import Package, Serving
 from deploy.settings import Settings
+from deploy.state import read_state
+
+__all__ = ["Deployer", "Outcome", "read_state"]
 
 TRANSITIONAL = ("Creating", "Updating", "SystemUpdating", "RollingBack")
 PROVISIONING_SECONDS = 1800  # headroom for instances to start, on top of the canary waits
-KEEP_OLD_CONFIGS = 3  # older endpoint configs (and models) kept besides current and previous
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _created(state: dict) -> list[str]:
-    """The endpoint configs (and same-named models) deploy/ created and has not deleted yet."""
-    return list(state.get("created") or [])
-
-
-def read_state(clients: Clients, settings: Settings) -> dict:
-    """s3://<bucket>/<prefix>/deploy/state.json: {"current": {...}|None, "previous": {...}|None}."""
-    try:
-        response = clients.s3.get_object(Bucket=settings.bucket, Key=builders.state_key(settings))
-    except Exception as error:
-        if error_code(error) in ("NoSuchKey", "404"):
-            return {"current": None, "previous": None}
-        raise
-    return json.loads(response["Body"].read())
-
-
 @dataclass
 class Outcome:
-    action: str  # created | updated | noop | started | rolled-back
+    action: str  # created | updated | started | champion | noop | stale (+ rolled_back flag)
     environment: str
     endpoint_name: str
     endpoint_config_name: str
     model_package_arn: str
     model_package_version: int
     message: str
+    rolled_back: bool = False
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -93,60 +82,105 @@ class Deployer:
             PROVISIONING_SECONDS + settings.canary_wait_seconds + settings.termination_wait_seconds
         )
         self.lock = deploy_lock(clients, settings, lock_owner)
+        self._described: dict[str, Package] = {}
 
-    # -- state ------------------------------------------------------------------------------------
+    def describe(self, arn: str) -> Package:
+        """A package's description, asked once per run: used for what does not change (version,
+        group, creation time, model data). Approval is always asked anew (registry.resolve)."""
+        if arn not in self._described:
+            self._described[arn] = registry.describe_package(self.clients, arn)
+        return self._described[arn]
+
+    # -- state and champion -----------------------------------------------------------------------
     def read_state(self) -> dict:
         return read_state(self.clients, self.settings)
 
     def write_state(self, state: dict) -> None:
-        self.clients.s3.put_object(
-            Bucket=self.settings.bucket,
-            Key=builders.state_key(self.settings),
-            Body=json.dumps(state, indent=2, sort_keys=True).encode(),
-            ContentType="application/json",
+        deploy_state.write_state(self.clients, self.settings, state)
+
+    def promote_champion(self, model_data_url: str, package_arn: str = "") -> str:
+        return deploy_state.promote_champion(
+            self.clients, self.settings, model_data_url, package_arn
         )
 
-    def _entry(
-        self,
-        package_arn: str,
-        config_name: str,
-        model_data_url: str = "",
-        git_sha: str = "",
-        version: int = 0,
-    ) -> dict:
-        if package_arn and not (model_data_url and version):
-            try:
-                package = registry.describe_package(self.clients, package_arn)
-                model_data_url, git_sha, version = (
-                    package.model_data_url,
-                    package.git_sha,
-                    package.version,
-                )
-            except DeployError:
-                pass
+    def _stamp(self) -> str:
+        return self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _entry(self, package: Package, config_name: str) -> dict:
         return {
-            "model_package_arn": package_arn,
-            "model_package_version": version,
+            "model_package_arn": package.arn,
+            "model_package_version": package.version,
             "endpoint_config_name": config_name,
-            "model_data_url": model_data_url,
-            "git_sha": git_sha,
-            "deployed_at": self.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "model_data_url": package.model_data_url,
+            "git_sha": package.git_sha,
+            "deployed_at": self._stamp(),
         }
 
-    # -- champion ---------------------------------------------------------------------------------
-    def promote_champion(self, model_data_url: str) -> str:
-        """Copy the model to <prefix>/champion/current/model.tar.gz, drop the NO_CHAMPION marker."""
-        source_bucket, source_key = builders.split_s3_uri(model_data_url)
-        target_key = builders.champion_key(self.settings)
-        self.clients.s3.copy_object(
-            Bucket=self.settings.bucket,
-            Key=target_key,
-            CopySource={"Bucket": source_bucket, "Key": source_key},
+    def _record_deployed(self, state: dict, package: Package, config_name: str) -> None:
+        """After a deployment: current = package, previous = what was current, history += it."""
+        before = state.get("current")
+        if before and before.get("model_package_arn") == package.arn:
+            before = state.get("previous")
+        self.write_state(
+            {
+                "current": self._entry(package, config_name),
+                "previous": before,
+                "history": deploy_state.with_history(state.get("history") or [], package.arn),
+            }
         )
-        self.clients.s3.delete_object(
-            Bucket=self.settings.bucket, Key=builders.no_champion_key(self.settings)
+
+    def drifted(self, current: Serving | None, state: dict) -> bool:
+        """True if the cached state or the champion copy disagree with what the endpoint serves
+        (an interrupted rollout, or a --no-wait one that SageMaker rolled back). Only a settled
+        endpoint is compared: mid-update, the truth is not known yet."""
+        if not self.settings.endpoint_enabled or current is None or not current.package_arn:
+            return False
+        if current.status != "InService" or current.pending_config_name:
+            return False
+        cached = state.get("current") or {}
+        return (
+            cached.get("endpoint_config_name") != current.config_name
+            or cached.get("model_package_arn") != current.package_arn
+            or deploy_state.champion_arn(self.clients, self.settings) != current.package_arn
         )
-        return f"s3://{self.settings.bucket}/{target_key}"
+
+    def reconcile(self, current: Serving | None) -> dict:
+        """Make the cached state and the champion copy say what the endpoint really serves. Call
+        it under the lock. Returns the (repaired) state."""
+        state = self.read_state()
+        if not self.drifted(current, state):
+            return state
+        assert current is not None
+        try:
+            package = self.describe(current.package_arn)
+        except DeployError as error:  # e.g. the serving package was deleted from the registry
+            self.out(f"warning: cannot reconcile the deploy state: {error}")
+            return state
+        cached = state.get("current") or {}
+        self.out(
+            f"Reconciling: {self.settings.endpoint_name} serves version {package.version} on "
+            f"{current.config_name}; the deploy state said "
+            f"{cached.get('endpoint_config_name') or 'nothing'}. Repairing the state and the "
+            "champion copy."
+        )
+        self.promote_champion(package.model_data_url, package.arn)
+        repaired = dict(state)
+        if cached.get("model_package_arn") == package.arn:
+            repaired["current"] = None  # same package, other config: keep the real previous
+        self._record_deployed(repaired, package, current.config_name)
+        return self.read_state()
+
+    def prune(self, current: Serving | None = None, keep: int | None = None) -> list[str]:
+        """Delete leftovers of failed rollouts and owned configs/models beyond the newest N."""
+        if current is None:
+            current = registry.serving(self.clients, self.settings.endpoint_name)
+        return resources.prune(
+            self.clients,
+            self.settings.endpoint_name,
+            current,
+            self.settings.keep_old_configs if keep is None else keep,
+            self.out,
+        )
 
     # -- checks -----------------------------------------------------------------------------------
     def require_alarms(self) -> None:
@@ -160,6 +194,17 @@ class Deployer:
                 "could not roll itself back. Create them with "
                 f"`make apply ENV={self.settings.environment}` (terraform/modules/endpoint)."
             )
+
+    def _outcome(self, action: str, package: Package, config_name: str, message: str) -> Outcome:
+        return Outcome(
+            action=action,
+            environment=self.settings.environment,
+            endpoint_name=self.settings.endpoint_name,
+            endpoint_config_name=config_name,
+            model_package_arn=package.arn,
+            model_package_version=package.version,
+            message=message,
+        )
 
     @staticmethod
     def _serves(current: Serving | None, package: Package) -> str:
@@ -179,20 +224,67 @@ class Deployer:
             return f"is {current.status} with {package.arn} already"
         return ""
 
-    def _noop(self, current: Serving | None, package: Package) -> Outcome | None:
+    def _newer_in_place(self, arns: tuple[str, ...], package: Package) -> Package | None:
+        """The newest package among `arns` (what serves, what is pending) that `package` is older
+        than, or None. A package the registry no longer knows is skipped."""
+        newest = None
+        for arn in arns:
+            if not arn or arn == package.arn:
+                continue
+            try:
+                other = self.describe(arn)
+            except DeployError:
+                continue
+            if registry.is_older(package, other) and (
+                newest is None or registry.is_older(newest, other)
+            ):
+                newest = other
+        return newest
+
+    def check(self, current: Serving | None, package: Package, allow_older: bool) -> Outcome | None:
+        """A no-op Outcome if the package already serves, or (unless allow_older) if it is older
+        than what serves or is pending: a late, retried or replayed event never goes back."""
         reason = self._serves(current, package)
-        if not reason:
+        if reason:
+            assert current is not None
+            return self._outcome(
+                "noop",
+                package,
+                current.pending_config_name or current.config_name,
+                f"Nothing to do: {self.settings.endpoint_name} {reason}.",
+            )
+        if allow_older or current is None:
             return None
-        assert current is not None
-        return Outcome(
-            action="noop",
-            environment=self.settings.environment,
-            endpoint_name=self.settings.endpoint_name,
-            endpoint_config_name=current.pending_config_name or current.config_name,
-            model_package_arn=package.arn,
-            model_package_version=package.version,
-            message=f"Nothing to do: {self.settings.endpoint_name} {reason}.",
+        newer = self._newer_in_place((current.package_arn, current.pending_package_arn), package)
+        if newer is None:
+            return None
+        return self._stale(package, newer, f"{self.settings.endpoint_name} serves")
+
+    def verdict(self, package: Package) -> Outcome | None:
+        """Without changing anything: a no-op or stale Outcome, or None (it would deploy)."""
+        if self.settings.endpoint_enabled:
+            current = registry.serving(self.clients, self.settings.endpoint_name)
+            return self.check(current, package, allow_older=False)
+        champion = deploy_state.champion_arn(self.clients, self.settings) or (
+            self.read_state().get("current") or {}
+        ).get("model_package_arn", "")
+        if champion == package.arn:
+            where = f"it is the champion of {self.settings.environment} (endpoint off)"
+            return self._outcome("noop", package, "", f"Nothing to do: {package.arn}: {where}.")
+        newer = self._newer_in_place((champion,), package)
+        if newer is None:
+            return None
+        return self._stale(package, newer, f"is the champion of {self.settings.environment}")
+
+    def _stale(self, package: Package, newer: Package, where: str) -> Outcome:
+        message = (
+            f"Nothing to do: {package.arn} (version {package.version}) is older than "
+            f"{newer.arn} (version {newer.version}), which {where}; a late, retried or replayed "
+            "event does not go back. To go back on purpose: `make rollback "
+            f"ENV={self.settings.environment} [MODEL_PACKAGE_ARN={package.arn}]`."
         )
+        self.out(message)
+        return self._outcome("stale", package, "", message)
 
     def test_rows(self, package: Package, test_data: str | None) -> list[list[float]]:
         source = test_data or package.test_data_uri
@@ -224,6 +316,12 @@ class Deployer:
                 if config_name is None or endpoint.get("EndpointConfigName") == config_name:
                     return
                 if not endpoint.get("PendingDeploymentSummary"):
+                    if endpoint.get("FailureReason"):
+                        raise DeployError(
+                            f"The update of endpoint {name} failed and SageMaker kept "
+                            f"{endpoint.get('EndpointConfigName')}: {endpoint['FailureReason']}. "
+                            "Fix the cause (see `make status`), then roll out again."
+                        )
                     raise DeployError(
                         f"Endpoint {name} rolled back automatically to "
                         f"{endpoint.get('EndpointConfigName')}: an alarm "
@@ -245,7 +343,7 @@ class Deployer:
         """An endpoint mid-update cannot take another update: wait for it, or refuse."""
         if current.status in TRANSITIONAL:
             if not wait:
-                raise DeployError(
+                raise RetryLaterError(
                     f"Endpoint {current.endpoint_name} is {current.status}; retry when it is "
                     "InService."
                 )
@@ -270,86 +368,132 @@ class Deployer:
         smoke_test: bool = True,
         test_data: str | None = None,
     ) -> Outcome:
+        """Deploy a package newer than what serves (an older one is a stale no-op: going back
+        is `rollback`)."""
         registry.ensure_not_local(self.settings, "rollout")
         package = registry.resolve(self.clients, self.settings, requested)
         self.out(f"Model package {package.arn} (version {package.version}, Approved).")
+        return self.deploy_package(package, wait=wait, smoke_test=smoke_test, test_data=test_data)
+
+    def deploy_package(
+        self,
+        package: Package,
+        *,
+        wait: bool = True,
+        smoke_test: bool = True,
+        test_data: str | None = None,
+        allow_older: bool = False,
+    ) -> Outcome:
+        """The one deploy path, for rollout and rollback alike."""
         if not self.settings.endpoint_enabled:
-            return self._champion_only(package)
-        noop = self._noop(registry.serving(self.clients, self.settings.endpoint_name), package)
-        if noop:
-            return noop
+            return self._champion_only(package, allow_older)
+        early = self.check(
+            registry.serving(self.clients, self.settings.endpoint_name), package, allow_older
+        )
+        if early:
+            self._reconcile_if_free()
+            return early
         rows = self.test_rows(package, test_data) if (wait and smoke_test) else []
         with self.lock.held(f"rollout {package.arn}"):
             current = registry.serving(self.clients, self.settings.endpoint_name)
-            noop = self._noop(current, package)
-            if noop:
-                return noop
+            early = self.check(current, package, allow_older)
+            if early:
+                self.reconcile(current)
+                return early
             if current is not None:
-                current = self._settle(current, wait)
-                noop = self._noop(current, package)
-                if noop:
-                    return noop
+                settled = self._settle(current, wait)
+                if settled is not current:  # it waited: what serves may have changed
+                    current = settled
+                    early = self.check(current, package, allow_older)
+                    if early:
+                        self.reconcile(current)
+                        return early
                 self.require_alarms()
-            return self._deploy(package, current, wait=wait, rows=rows)
+            state = self.reconcile(current)
+            self.prune(current)
+            return self._deploy(package, current, state, wait=wait, rows=rows)
 
-    def _champion_only(self, package: Package) -> Outcome:
+    def _reconcile_if_free(self) -> None:
+        """On a no-op, repair a drifted state too, unless another deploy holds the lock."""
+        current = registry.serving(self.clients, self.settings.endpoint_name)
+        if not self.drifted(current, self.read_state()):
+            return
+        try:
+            with self.lock.held("reconcile"):
+                current = registry.serving(self.clients, self.settings.endpoint_name)
+                self.reconcile(current)
+                self.prune(current)  # e.g. the config of a --no-wait update that was rolled back
+        except LockHeldError:
+            self.out("The deploy state differs from the endpoint; the next deploy repairs it.")
+
+    def _champion_only(self, package: Package, allow_older: bool) -> Outcome:
         """endpoint.enabled is false: no endpoint to roll out; the package becomes the champion."""
         settings = self.settings
-
-        def outcome(action: str, message: str) -> Outcome:
-            return Outcome(
-                action=action,
-                environment=settings.environment,
-                endpoint_name=settings.endpoint_name,
-                endpoint_config_name="",
-                model_package_arn=package.arn,
-                model_package_version=package.version,
-                message=message,
-            )
-
         off = f"endpoint.enabled is false in environments/{settings.environment}.yaml: no endpoint"
-        if (self.read_state().get("current") or {}).get("model_package_arn") == package.arn:
-            return outcome("noop", f"Nothing to do: {package.arn} is already the champion ({off}).")
+        if (
+            deploy_state.champion_arn(self.clients, settings) == package.arn
+            and (self.read_state().get("current") or {}).get("model_package_arn") == package.arn
+        ):  # a replay: no lock, no write
+            return self._outcome(
+                "noop", package, "", f"Nothing to do: {package.arn} is already the champion."
+            )
         with self.lock.held(f"champion {package.arn}"):
             state = self.read_state()
-            if (state.get("current") or {}).get("model_package_arn") == package.arn:
-                return outcome("noop", f"Nothing to do: {package.arn} is already the champion.")
-            champion = self.promote_champion(package.model_data_url)
-            entry = self._entry(
-                package.arn, "", package.model_data_url, package.git_sha, package.version
-            )
-            self.write_state(
-                {"current": entry, "previous": state.get("current"), "created": _created(state)}
-            )
-        return outcome(
+            champion = deploy_state.champion_arn(self.clients, settings)
+            if champion == package.arn:
+                if (state.get("current") or {}).get("model_package_arn") != package.arn:
+                    self._record_deployed(state, package, "")  # the state had drifted
+                return self._outcome(
+                    "noop", package, "", f"Nothing to do: {package.arn} is already the champion."
+                )
+            if not allow_older and champion:
+                newer = self._newer_in_place((champion,), package)
+                if newer is not None:
+                    return self._stale(package, newer, f"is the champion of {settings.environment}")
+            url = self.promote_champion(package.model_data_url, package.arn)
+            self._record_deployed(state, package, "")
+        return self._outcome(
             "champion",
+            package,
+            "",
             f"Model package version {package.version} is the champion of {settings.environment} "
-            f"({champion}); {off}. Set endpoint.enabled: true to serve it.",
+            f"({url}); {off}. Set endpoint.enabled: true to serve it.",
         )
 
     def _deploy(
-        self, package: Package, current: Serving | None, *, wait: bool, rows: list[list[float]]
+        self,
+        package: Package,
+        current: Serving | None,
+        state: dict,
+        *,
+        wait: bool,
+        rows: list[list[float]],
     ) -> Outcome:
         sm = self.clients.sagemaker
         settings = self.settings
         parsed = builders.parse_model_package_arn(package.arn)
         name = builders.resource_name(settings.endpoint_name, package.version, self.now())
         tags = builders.build_tags(settings, parsed, package.git_sha)
-        sm.create_model(**builders.build_create_model(settings, package.arn, name, tags))
-        sm.create_endpoint_config(**builders.build_endpoint_config(settings, name, name, tags))
-        self.out(f"Created model and endpoint config {name}.")
-        if current is None:
-            sm.create_endpoint(**builders.build_create_endpoint(settings, name, tags))
-            action = "created"
-            self.out(f"Creating endpoint {settings.endpoint_name}.")
-        else:
-            sm.update_endpoint(**builders.build_update_endpoint(settings, name))
-            action = "updated"
-            self.out(
-                f"Updating endpoint {settings.endpoint_name} from {current.config_name}: canary "
-                f"{settings.canary_percent}% for {settings.canary_wait_seconds} s, "
-                f"auto-rollback on {', '.join(settings.alarm_names)}."
-            )
+        try:
+            sm.create_model(**builders.build_create_model(settings, package.arn, name, tags))
+            sm.create_endpoint_config(**builders.build_endpoint_config(settings, name, name, tags))
+            self.out(f"Created model and endpoint config {name}.")
+            if current is None:
+                sm.create_endpoint(**builders.build_create_endpoint(settings, name, tags))
+                action = "created"
+                self.out(f"Creating endpoint {settings.endpoint_name}.")
+            else:
+                sm.update_endpoint(**builders.build_update_endpoint(settings, name))
+                action = "updated"
+                self.out(
+                    f"Updating endpoint {settings.endpoint_name} from {current.config_name}: "
+                    f"canary {settings.canary_percent}% for {settings.canary_wait_seconds} s, "
+                    f"auto-rollback on {', '.join(settings.alarm_names)}."
+                )
+        except Exception:
+            # nothing serves what we just made: leave no model or config behind
+            resources.delete_config_and_model(self.clients, name, self.out)
+            raise
         if wait:
             try:
                 self.wait_for(name)
@@ -370,37 +514,16 @@ class Deployer:
                     raise SmokeTestError(f"{result.summary()}. {undone}")
         else:
             action = "started" if action == "updated" else action
-        champion = self.promote_champion(package.model_data_url)
+        champion = self.promote_champion(package.model_data_url, package.arn)
         self.out(f"Champion: {champion}.")
-        state = self.read_state()
-        previous = state.get("current")
-        if current is None:
-            previous = None
-        elif not previous or previous.get("endpoint_config_name") != current.config_name:
-            previous = self._entry(current.package_arn, current.config_name)
-        protected = {
-            name,
-            current.config_name if current else "",
-            (previous or {}).get("endpoint_config_name", ""),
-        }
-        self.write_state(
-            {
-                "current": self._entry(
-                    package.arn, name, package.model_data_url, package.git_sha, package.version
-                ),
-                "previous": previous,
-                "created": self.prune([*_created(state), name], protected),
-            }
-        )
+        self._record_deployed(state, package, name)
+        self.prune(registry.serving(self.clients, settings.endpoint_name))
         verb = {"created": "Created", "updated": "Updated", "started": "Started updating"}[action]
-        return Outcome(
-            action=action,
-            environment=settings.environment,
-            endpoint_name=settings.endpoint_name,
-            endpoint_config_name=name,
-            model_package_arn=package.arn,
-            model_package_version=package.version,
-            message=f"{verb} {settings.endpoint_name}: model package version {package.version}"
+        return self._outcome(
+            action,
+            package,
+            name,
+            f"{verb} {settings.endpoint_name}: model package version {package.version}"
             f" on config {name}.",
         )
 
@@ -418,7 +541,7 @@ class Deployer:
             self.wait_for(before.config_name)
             package = before.package_arn or "unknown package"
             message = f"Rolled back {name} to {before.config_name} ({package})."
-        self._delete_config_and_model(failed_config)
+        resources.delete_config_and_model(self.clients, failed_config, self.out)
         return message
 
     def _discard_if_unused(self, name: str) -> None:
@@ -427,133 +550,37 @@ class Deployer:
         serving = registry.serving(self.clients, self.settings.endpoint_name)
         if serving is not None and name in (serving.config_name, serving.pending_config_name):
             return
-        self._delete_config_and_model(name)
-
-    def _delete_config_and_model(self, name: str) -> bool:
-        """Delete one of deploy/'s endpoint configs and its model (same name). False on failure:
-        cleanup never fails a deploy."""
-        for call, key in (
-            (self.clients.sagemaker.delete_endpoint_config, "EndpointConfigName"),
-            (self.clients.sagemaker.delete_model, "ModelName"),
-        ):
-            try:
-                call(**{key: name})
-            except Exception as error:
-                if not is_not_found(error):
-                    self.out(f"warning: could not delete {name}: {error}")
-                    return False
-        return True
-
-    def prune(self, created: list[str], protected: set[str]) -> list[str]:
-        """Delete the endpoint configs and models deploy/ created, except the protected ones and
-        the newest KEEP_OLD_CONFIGS others; return the names still kept (oldest first)."""
-        removable = [n for n in created if n not in protected]
-        excess = removable[: max(0, len(removable) - KEEP_OLD_CONFIGS)]
-        deleted = {n for n in excess if self._delete_config_and_model(n)}
-        if deleted:
-            self.out(f"Deleted {len(deleted)} old endpoint config(s) and model(s).")
-        return [n for n in created if n not in deleted]
+        resources.delete_config_and_model(self.clients, name, self.out)
 
     # -- rollback ---------------------------------------------------------------------------------
-    def rollback(self) -> Outcome:
+    def rollback(
+        self,
+        requested: str | None = None,
+        *,
+        wait: bool = True,
+        smoke_test: bool = True,
+        test_data: str | None = None,
+    ) -> Outcome:
+        """A rollout of the previous Approved package (or of `requested`, an explicit older one):
+        approval re-checked, same canary, alarms, smoke test and record."""
         registry.ensure_not_local(self.settings, "rollback")
-        settings = self.settings
-        with self.lock.held("rollback"):
-            state = self.read_state()
-            target = state.get("previous")
-            if not target:
-                raise DeployError(
-                    f"No previous deployment of {settings.environment} is recorded in "
-                    f"s3://{settings.bucket}/{builders.state_key(settings)}, so there is nothing "
-                    "to roll back to. Deploy a chosen package instead: `make rollout "
-                    f"ENV={settings.environment} MODEL_PACKAGE_ARN=<arn>`."
-                )
-            if not settings.endpoint_enabled:
-                return self._rollback_champion(state, target)
-            current = registry.serving(self.clients, settings.endpoint_name)
-            if current is None:
-                raise DeployError(
-                    f"Endpoint {settings.endpoint_name} does not exist; nothing to roll back. "
-                    f"`make rollout ENV={settings.environment}` creates it."
-                )
-            current = self._settle(current, wait=True) or current
-            config_name = target["endpoint_config_name"]
-            if current.config_name != config_name:
-                if not self._config_exists(config_name):
-                    config_name = self._recreate(target)
-                self.clients.sagemaker.update_endpoint(
-                    **builders.build_rollback_endpoint(settings, config_name)
-                )
-                self.out(f"Rolling back {settings.endpoint_name} to {config_name}.")
-                self.wait_for(config_name)
-            if target.get("model_data_url"):
-                self.out(f"Champion: {self.promote_champion(target['model_data_url'])}.")
-            restored = dict(target, endpoint_config_name=config_name)
-            restored["deployed_at"] = self.now().strftime("%Y-%m-%dT%H:%M:%SZ")
-            created = _created(state)
-            if config_name not in created and config_name != target["endpoint_config_name"]:
-                created.append(config_name)  # rebuilt by _recreate
-            self.write_state(
-                {"current": restored, "previous": state.get("current"), "created": created}
-            )
-            return Outcome(
-                action="rolled-back",
-                environment=settings.environment,
-                endpoint_name=settings.endpoint_name,
-                endpoint_config_name=config_name,
-                model_package_arn=target.get("model_package_arn", ""),
-                model_package_version=int(target.get("model_package_version") or 0),
-                message=f"Rolled back {settings.endpoint_name} to {config_name} (model package "
-                f"{target.get('model_package_arn') or 'unknown'}).",
-            )
-
-    def _rollback_champion(self, state: dict, target: dict) -> Outcome:
-        """endpoint.enabled is false: a rollback restores the previous champion only."""
-        if target.get("model_data_url"):
-            self.out(f"Champion: {self.promote_champion(target['model_data_url'])}.")
-        restored = dict(target, deployed_at=self.now().strftime("%Y-%m-%dT%H:%M:%SZ"))
-        self.write_state(
-            {"current": restored, "previous": state.get("current"), "created": _created(state)}
+        if requested is not None:  # "" is refused by resolve, never "the previous one"
+            package = registry.resolve(self.clients, self.settings, requested)
+        else:
+            package = rollback_target.previous_package(self.clients, self.settings)
+        self.out(f"Rolling back to model package {package.arn} (version {package.version}).")
+        outcome = self.deploy_package(
+            package, wait=wait, smoke_test=smoke_test, test_data=test_data, allow_older=True
         )
-        return Outcome(
-            action="rolled-back",
-            environment=self.settings.environment,
-            endpoint_name=self.settings.endpoint_name,
-            endpoint_config_name="",
-            model_package_arn=target.get("model_package_arn", ""),
-            model_package_version=int(target.get("model_package_version") or 0),
-            message=f"The champion of {self.settings.environment} is back to "
-            f"{target.get('model_package_arn') or 'the previous model'} (no endpoint: "
-            "endpoint.enabled is false).",
+        if outcome.action in ("noop", "stale"):
+            return outcome
+        outcome.rolled_back = True
+        outcome.message = (
+            f"Rolled back {self.settings.endpoint_name} to model package version "
+            f"{package.version} ({package.arn}). {outcome.message} Reject the newer package in "
+            "the registry if it must not come back with a late event."
         )
-
-    def _config_exists(self, config_name: str) -> bool:
-        try:
-            self.clients.sagemaker.describe_endpoint_config(EndpointConfigName=config_name)
-            return True
-        except Exception as error:
-            if is_not_found(error):
-                return False
-            raise
-
-    def _recreate(self, target: dict) -> str:
-        """The previous endpoint config was deleted: rebuild it from its package."""
-        arn = target.get("model_package_arn", "")
-        if not arn:
-            raise DeployError(
-                f"The previous endpoint config {target['endpoint_config_name']} no longer exists "
-                "and its model package is unknown; roll out a chosen package instead."
-            )
-        parsed = builders.parse_model_package_arn(arn)
-        name = builders.resource_name(self.settings.endpoint_name, parsed.version, self.now())
-        tags = builders.build_tags(self.settings, parsed, target.get("git_sha", ""))
-        self.clients.sagemaker.create_model(
-            **builders.build_create_model(self.settings, arn, name, tags)
-        )
-        self.clients.sagemaker.create_endpoint_config(
-            **builders.build_endpoint_config(self.settings, name, name, tags)
-        )
-        return name
+        return outcome
 
     # -- smoke test on what serves ----------------------------------------------------------------
     def smoke_test(self, test_data: str | None = None) -> smoke.SmokeResult:

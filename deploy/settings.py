@@ -75,6 +75,11 @@ class Settings:
     # Promotion (approval.promote_from): the group of the environment whose approved packages
     # this one also deploys, e.g. prod deploys staging's. "" = only its own group.
     promote_from_group: str = ""
+    # promote_from's account and region (its YAML); "" = the same as this environment's.
+    promote_from_account: str = ""
+    promote_from_region: str = ""
+    # Untracked <endpoint>-v* models and endpoint configs kept besides the serving and pending ones.
+    keep_old_configs: int = 3
 
     # -- derived names (one place) -------------------------------------------------------------
     def s3_uri(self, *parts: str) -> str:
@@ -97,6 +102,18 @@ class Settings:
             groups.append(self.promote_from_group)
         return tuple(groups)
 
+    def scope_of(self, group: str) -> tuple[str, str] | None:
+        """(account, region) a package of `group` must come from; None: not an accepted group.
+        An empty account means "not known" (then only the region is compared)."""
+        if group.lower() == self.model_package_group.lower():
+            return self.account_id, self.region
+        if self.promote_from_group and group.lower() == self.promote_from_group.lower():
+            return (
+                self.promote_from_account or self.account_id,
+                self.promote_from_region or self.region,
+            )
+        return None
+
     @property
     def is_local(self) -> bool:
         return self.environment == "local"
@@ -107,11 +124,13 @@ class Settings:
         """From env_config.EnvConfig (environments/<env>.yaml)."""
         capture_on = bool(config.get("endpoint.data_capture.enabled"))
         promote_from = config.get("approval.promote_from") or ""
-        promote_from_group = ""
+        promote_from_group = promote_from_account = promote_from_region = ""
         if promote_from:
             from env_config import load as load_config  # the same checked door, same directory
 
-            promote_from_group = load_config(promote_from, config.path.parent).model_package_group
+            source = load_config(promote_from, config.path.parent)
+            promote_from_group = source.model_package_group
+            promote_from_account, promote_from_region = source.account_id, source.region
         return cls(
             environment=config.name,
             region=config.region,
@@ -140,6 +159,8 @@ class Settings:
             pipeline_name=config.get("resources.pipeline_name"),
             endpoint_enabled=bool(config.get("endpoint.enabled")),
             promote_from_group=promote_from_group,
+            promote_from_account=promote_from_account,
+            promote_from_region=promote_from_region,
         )
 
     @classmethod

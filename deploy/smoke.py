@@ -68,13 +68,23 @@ def read_test_csv(clients: Clients, uri: str) -> str:
     """The first CSV under an S3 prefix (or the object itself), or a local file's text."""
     if not uri.startswith("s3://"):
         path = Path(uri)
+        if not path.exists():
+            raise DeployError(
+                f"Test data {uri} does not exist. Pass --test-data <s3://bucket/prefix/ or a "
+                "CSV path>, or omit it to use the package's TestDataUri."
+            )
         if path.is_dir():
             candidates = sorted(path.glob("*.csv"))
             if not candidates:
                 raise DeployError(f"No .csv file in {path}.")
             path = candidates[0]
         return path.read_text(encoding="utf-8")
-    bucket, key = split_s3_uri(uri)
+    try:
+        bucket, key = split_s3_uri(uri)
+    except ValueError:
+        raise DeployError(
+            f"Test data {uri!r} is not an s3://bucket/key URI (nor a local path)."
+        ) from None
     if not key.endswith(".csv"):
         prefix = key if key.endswith("/") or not key else key + "/"
         listing = clients.s3.list_objects_v2(Bucket=bucket, Prefix=prefix)

@@ -227,9 +227,18 @@ def logs(
             if text:
                 out(f"  {text}")
         return 0
-    streams = clients.logs.describe_log_streams(
-        logGroupName=step.log_group, logStreamNamePrefix=f"{step.job_name}/"
-    ).get("logStreams", [])
+    try:
+        streams = clients.logs.describe_log_streams(
+            logGroupName=step.log_group, logStreamNamePrefix=f"{step.job_name}/"
+        ).get("logStreams", [])
+    except Exception as error:
+        if not is_not_found(error):
+            raise
+        raise DeployError(
+            f"No logs for step {step.name}: log group {step.log_group} does not exist in "
+            f"{settings.region} (the job {step.job_name} never started, or its logs expired). "
+            f"See `make status ENV={settings.environment}` for the step's FailureReason."
+        ) from None
     if not streams:
         out(f"No log streams for {step.job_name} in {step.log_group} yet.")
         return 0

@@ -9,7 +9,7 @@ ROLLOUT_FLAGS = $(if $(filter 1 true yes,$(NO_WAIT)),--no-wait) \
 	$(if $(filter 1 true yes,$(NO_SMOKE_TEST)),--no-smoke-test) \
 	$(if $(TEST_DATA),--test-data "$(TEST_DATA)") $(if $(TIMEOUT),--timeout $(TIMEOUT))
 
-.PHONY: rollout rollback status logs smoke-test lambda-zip deploy-test
+.PHONY: rollout rollback prune status logs smoke-test lambda-zip deploy-test
 
 rollout: env-check $(STAMP) ## Deploy MODEL_PACKAGE_ARN (default: latest Approved) blue/green + smoke test [NO_WAIT=1 NO_SMOKE_TEST=1 TEST_DATA= TIMEOUT=]
 ifeq ($(ENV),local)
@@ -18,12 +18,15 @@ else
 	$(DEPLOY_CLI) rollout --env $(ENV) --model-package-arn "$(MODEL_PACKAGE_ARN)" $(strip $(ROLLOUT_FLAGS))
 endif
 
-rollback: env-check $(STAMP) ## Return the endpoint to the previous endpoint config and model package (and champion)
+rollback: env-check $(STAMP) ## Roll out the previous Approved package served here (canary, smoke test) [MODEL_PACKAGE_ARN=<older arn> NO_WAIT=1 NO_SMOKE_TEST=1]
 ifeq ($(ENV),local)
 	$(PY) -m local_runner rollback
 else
-	$(DEPLOY_CLI) rollback --env $(ENV)
+	$(DEPLOY_CLI) rollback --env $(ENV) $(if $(filter-out latest,$(MODEL_PACKAGE_ARN)),--model-package-arn "$(MODEL_PACKAGE_ARN)") $(strip $(ROLLOUT_FLAGS))
 endif
+
+prune: env-check $(STAMP) ## Delete leftover and old <endpoint>-v* models and endpoint configs [KEEP=<n>]
+	$(DEPLOY_CLI) prune --env $(ENV) $(if $(KEEP),--keep $(KEEP))
 
 status: env-check $(STAMP) ## Latest pipeline runs step by step (failing step, reason, logs command) and what serves where
 ifeq ($(ENV),local)

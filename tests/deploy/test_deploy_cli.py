@@ -42,7 +42,7 @@ def test_missing_credentials_say_how_to_set_them(capsys, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     code, _, err = run_cli(capsys, "status", "--env", "staging")
-    assert code == 1
+    assert code == 5
     assert err.startswith("error: Unable to locate credentials")
     assert "AWS_PROFILE" in err and "OIDC" in err
 
@@ -83,7 +83,9 @@ def test_validate_event_flow(world, capsys, tmp_path, monkeypatch):
 
     code, out, _ = run_cli(capsys, "validate-event", "--env", "staging", "--model-package-arn", arn)
     assert code == 0 and out.startswith("Already deployed")
-    assert outputs.read_text().splitlines()[-1] == "already_deployed=true"
+    last = dict(line.split("=", 1) for line in outputs.read_text().splitlines()[-5:])
+    assert last["already_deployed"] == "true" and last["skip"] == "true"
+    assert last["stale"] == "false"
 
     pending = world.add_package("PendingManualApproval")
     code, _, err = run_cli(
@@ -130,7 +132,7 @@ def test_rollback_and_smoke_test_commands(world, capsys):
             )[0]
             == 0
         )
-    code, out, _ = run_cli(capsys, "rollback", "--env", "staging", "--poll", "0")
+    code, out, _ = run_cli(capsys, "rollback", "--env", "staging", "--poll", "0", "--no-smoke-test")
     assert code == 0 and "Rolled back sagemaker-gitops-staging" in out and first in out
 
     world.answer(world.predictions(2), world.predictions(1))

@@ -95,11 +95,12 @@ def test_missing_configuration_fails_loudly(world, monkeypatch, lambda_env):
         handler(event(world.add_package()), None, clients=world.clients)
 
 
-def test_an_event_without_a_package_is_ignored(world, lambda_env):
+def test_an_event_without_a_package_is_refused_not_retried(world, lambda_env):
     result = handler(
         {"detail-type": "SageMaker Model Package State Change", "detail": {}},
         None,
         clients=world.clients,
     )
-    assert result["status"] == "ignored"
+    assert result["status"] == "refused"
+    assert "event.detail.ModelPackageArn is missing" in result["reason"]
     json.dumps(result)  # the return value is JSON for the Lambda runtime

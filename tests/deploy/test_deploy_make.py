@@ -28,6 +28,11 @@ def dry_run(*args: str) -> subprocess.CompletedProcess:
             '-m deploy rollout --env prod --model-package-arn "arn:x" --no-smoke-test',
         ),
         (["rollback", "ENV=prod"], "-m deploy rollback --env prod"),
+        (
+            ["rollback", "ENV=prod", "MODEL_PACKAGE_ARN=arn:x"],
+            '-m deploy rollback --env prod --model-package-arn "arn:x"',
+        ),
+        (["prune", "ENV=prod", "KEEP=2"], "-m deploy prune --env prod --keep 2"),
         (["status", "ENV=dev"], "-m deploy status --env dev"),
         (["logs", "ENV=dev", "STEP=Train"], "-m deploy logs --env dev --step Train"),
         (["smoke-test", "ENV=staging"], "-m deploy smoke-test --env staging"),

@@ -19,6 +19,7 @@ from .conftest import (
     ACCOUNT,
     REGION,
     World,
+    at_moto_account,
     create_bucket,
     create_rollback_alarms,
     install_moto_extensions,
@@ -27,7 +28,9 @@ from .conftest import (
 
 def at_moto(settings: Settings) -> Settings:
     role = settings.execution_role_arn.rsplit("/", 1)[-1]
-    return replace(settings, execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/{role}")
+    return replace(
+        at_moto_account(settings), execution_role_arn=f"arn:aws:iam::{ACCOUNT}:role/{role}"
+    )
 
 
 @pytest.fixture

@@ -224,30 +224,33 @@ def test_no_wait_starts_the_update_and_returns(world, deployer_for):
     assert world.read(CHAMPION) == model_data(world, second)
 
 
-def test_rollback_returns_to_the_previous_config_and_champion_and_back_again(world, deployer_for):
+def test_rollback_is_a_rollout_of_the_previous_package_with_the_same_canary(
+    world, deployer_for, settings
+):
     first, second = world.add_package(), world.add_package()
     world.good_answers()
-    one = deployer_for().rollout(first)
+    deployer_for().rollout(first)
     world.good_answers()
-    two = deployer_for().rollout(second)
+    deployer_for().rollout(second)
 
+    world.good_answers()
     back = deployer_for().rollback()
-    assert back.action == "rolled-back" and back.model_package_arn == first
-    assert world.endpoint()["EndpointConfigName"] == one.endpoint_config_name
-    assert (
-        world.update_requests[-1]["DeploymentConfig"]["BlueGreenUpdatePolicy"][
-            "TrafficRoutingConfiguration"
-        ]["Type"]
-        == "ALL_AT_ONCE"
-    )
+    assert back.rolled_back and back.action == "updated" and back.model_package_arn == first
+    assert back.endpoint_config_name.startswith("sagemaker-gitops-staging-v1-")
+    assert world.endpoint()["EndpointConfigName"] == back.endpoint_config_name
+    assert world.update_requests[-1] == builders.build_update_endpoint(
+        settings, back.endpoint_config_name
+    ), "the same canary and auto-rollback alarms as a rollout"
     assert world.read(CHAMPION) == model_data(world, first)
     state = json.loads(world.read(STATE))
     assert state["current"]["model_package_arn"] == first
     assert state["previous"]["model_package_arn"] == second
 
-    forward = deployer_for().rollback()
-    assert forward.endpoint_config_name == two.endpoint_config_name
-    assert world.read(CHAMPION) == model_data(world, second)
+    with pytest.raises(DeployError, match="No Approved package older than version 1"):
+        deployer_for().rollback()
+    world.good_answers()
+    forward = deployer_for().rollout("latest")
+    assert forward.model_package_arn == second and forward.action == "updated"
 
 
 def test_rollback_rebuilds_a_deleted_previous_config(world, deployer_for):
@@ -380,9 +383,18 @@ def test_update_request_sequence_with_stubber(world, settings):
             {"ModelName": "model-old"},
         )
 
+    def owned_listings():
+        for call, key in (("list_endpoint_configs", "EndpointConfigs"), ("list_models", "Models")):
+            stub.add_response(
+                call, {key: []}, {"NameContains": "sagemaker-gitops-staging", "MaxResults": 100}
+            )
+
     stub.add_response("describe_model_package", package(new, 2), {"ModelPackageName": new})
     serving_old()  # the no-op check
+    # the stale check: is the new package older than what serves? (described once per run)
+    stub.add_response("describe_model_package", package(old, 1), {"ModelPackageName": old})
     serving_old()  # again under the lock
+    owned_listings()  # prune before: leftovers of failed rollouts (none)
     stub.add_response(
         "create_model",
         {"ModelArn": "arn:aws:sagemaker:us-east-1:123456789012:model/m"},
@@ -414,10 +426,14 @@ def test_update_request_sequence_with_stubber(world, settings):
             "DeploymentConfig": builders.build_update_endpoint(settings, "x")["DeploymentConfig"],
         },
     )
-    stub.add_response("describe_model_package", package(old, 1), {"ModelPackageName": old})
-    world.clients.s3.put_object(
-        Bucket=settings.bucket, Key="staging/models/v2/model.tar.gz", Body=b"v2"
-    )
+    serving_old()  # prune after: what serves now (still cfg-old: the update is under way)
+    owned_listings()
+    for version in (1, 2):
+        world.clients.s3.put_object(
+            Bucket=settings.bucket,
+            Key=f"staging/models/v{version}/model.tar.gz",
+            Body=f"v{version}".encode(),
+        )
 
     clients = Clients(
         "us-east-1", sagemaker=sm, s3=world.clients.s3, cloudwatch=world.clients.cloudwatch
@@ -470,22 +486,19 @@ def test_an_endpoint_mid_update_is_waited_for_then_updated(world, deployer_for):
 
 
 def test_old_configs_and_models_are_pruned_but_rollback_still_works(world, deployer_for):
-    from deploy.rollout import KEEP_OLD_CONFIGS
-
     outcomes = []
     for _ in range(7):
         arn = world.add_package()
         outcomes.append(deployer_for().rollout(arn, wait=False))
     names = [o.endpoint_config_name for o in outcomes]
-    kept = names[-(KEEP_OLD_CONFIGS + 2) :]  # older ones, the previous and the current
+    kept = names[-(world.settings.keep_old_configs + 1) :]  # the current and the newest N older
     configs = world.clients.sagemaker.list_endpoint_configs()["EndpointConfigs"]
     assert sorted(c["EndpointConfigName"] for c in configs) == sorted(kept)
     models = world.clients.sagemaker.list_models()["Models"]
     assert sorted(m["ModelName"] for m in models) == sorted(kept)
-    assert json.loads(world.read(STATE))["created"] == kept
 
-    back = deployer_for().rollback()
-    assert back.endpoint_config_name == names[-2]
+    back = deployer_for().rollback(smoke_test=False)
+    assert back.model_package_arn == outcomes[-2].model_package_arn
 
 
 def test_an_automatic_rollback_fails_the_rollout_and_leaves_things_as_they_were(

@@ -8,12 +8,20 @@ import shlex
 import shutil
 import subprocess
 
+import pytest
 import yaml
 from docs_helpers import REPO_ROOT, tracked
 
+pytestmark = (
+    pytest.mark.slow
+)  # runs every pre-commit hook's command (checkov, actionlint, zizmor, pip-audit): `make test` runs it, `make test-fast` does not
+
 CONFIG = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
 HOOKS = [hook for repo in CONFIG["repos"] for hook in repo["hooks"]]
-SLOW = {"checkov"}  # make lint runs it; here only its target is checked (make -n)
+SLOW = {
+    "checkov",
+    "pip-audit",
+}  # make lint runs them; here only their targets are checked (make -n)
 
 
 def test_every_hook_is_local_and_the_promised_linters_are_there():

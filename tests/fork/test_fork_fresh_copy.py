@@ -22,6 +22,10 @@ from fork_helpers import REPO_ROOT, VENV, age_stamp_prerequisites, copy_working_
 
 from fork import init
 
+pytestmark = (
+    pytest.mark.slow
+)  # copies the repository and runs init, pytest and terraform in the copy: `make test` runs it, `make test-fast` does not
+
 # The sample values; a fork that was itself initialised with them renames to others.
 # It keeps the account: the sample's is also moto's, which the tests spell out as moto's.
 SAMPLE = init.Values("acme-churn", "eu-west-1", "123456789012", "acme/churn")

@@ -261,7 +261,7 @@ def test_first_deploy_of_a_fresh_fork_then_a_second_that_changes_nothing(
         in summary
     )
     assert "policy_documents = <sensitive>" in summary
-    # The operator's one manual step (docs/cicd.md step 6): the dispatch token in Secrets Manager.
+    # The operator's one manual step (docs/cicd.md, "Approval dispatch"): the dispatch token in Secrets Manager.
     client("secretsmanager").create_secret(
         Name=f"{dev['project']}/dev/github-dispatch-token", SecretString="not-a-real-token"
     )

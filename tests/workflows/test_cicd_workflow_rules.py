@@ -272,7 +272,8 @@ def test_deploy_accepts_model_approved_dispatch_and_manual_runs(deploy_workflow)
     on = deploy_workflow["on"]
     assert on["repository_dispatch"]["types"] == ["model-approved"]
     inputs = on["workflow_dispatch"]["inputs"]
-    assert set(inputs) == {"environment", "model_package_arn"}
+    assert set(inputs) == {"environment", "model_package_arn", "skip_staging_reason"}
+    assert inputs["skip_staging_reason"]["default"] == ""  # skipping staging is never the default
     assert set(inputs["environment"]["options"]) == set(DEPLOY_ENVIRONMENTS)
     assert inputs["model_package_arn"]["default"] == "latest"
     # A merged record (no-op) or its revert (roll back) on main: git is the desired state.
@@ -295,9 +296,38 @@ def test_deploy_gates_and_records(deploy_workflow):
         assert (
             jobs[name]["env"]["MODEL_PACKAGE_ARN"] == f"${{{{ needs.request.outputs.arn_{name} }}}}"
         )
-    record_uses = [step.get("uses", "") for step in jobs["record"]["steps"]]
+    record_steps = jobs["record"]["steps"]
+    record_uses = [step.get("uses", "") for step in record_steps]
     assert any(use.startswith("peter-evans/create-pull-request@") for use in record_uses)
     assert set(needs_of(jobs["record"])) >= set(DEPLOY_ENVIRONMENTS)
+
+
+def test_the_record_pr_is_opened_with_an_app_token_so_its_checks_run(deploy_workflow):
+    """Issue 12: a PR opened with GITHUB_TOKEN starts no workflow, so required checks never
+    report. The record PR uses a GitHub App installation token; the job's own token only reads."""
+    record = deploy_workflow["jobs"]["record"]
+    assert record["permissions"] == {"contents": "read"}
+    steps = {step.get("uses", "").split("@")[0]: step for step in record["steps"]}
+    app = steps["actions/create-github-app-token"]
+    assert app["with"]["permission-contents"] == "write"
+    assert app["with"]["permission-pull-requests"] == "write"
+    assert steps["peter-evans/create-pull-request"]["with"]["token"] == (
+        f"${{{{ steps.{app['id']}.outputs.token }}}}"
+    )
+
+
+def test_one_concurrency_group_per_environment_for_apply_and_rollout(workflows, deploy_workflow):
+    """Issue 12: release.yml applied under apply-<env> and deploy.yml rolled out under
+    rollout-<env>, so both could change one endpoint at once."""
+    release = workflows["release.yml"]["jobs"]
+    for name in DEPLOY_ENVIRONMENTS:
+        rollout = deploy_workflow["jobs"][name]["concurrency"]["group"]
+        applies = [
+            job["concurrency"]["group"]
+            for job in release.values()
+            if job.get("environment") == name and isinstance(job.get("concurrency"), dict)
+        ]
+        assert applies and set(applies) == {rollout} == {f"endpoint-{name}"}
 
 
 def test_a_promoted_package_reaches_prod_only_after_staging_and_the_gate(deploy_workflow):

@@ -193,8 +193,8 @@ locals {
         Sid    = "RolloutOnThisEndpoint"
         Effect = "Allow"
         Action = [
-          "sagemaker:CreateModel", "sagemaker:DescribeModel", "sagemaker:DeleteModel",
-          "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig", "sagemaker:DeleteEndpointConfig",
+          "sagemaker:CreateModel", "sagemaker:DescribeModel",
+          "sagemaker:CreateEndpointConfig", "sagemaker:DescribeEndpointConfig",
           "sagemaker:CreateEndpoint", "sagemaker:UpdateEndpoint", "sagemaker:DescribeEndpoint", "sagemaker:DeleteEndpoint",
           "sagemaker:InvokeEndpoint", "sagemaker:AddTags", "sagemaker:ListTags",
         ]
@@ -203,6 +203,24 @@ locals {
           "${local.arn_sm}:endpoint-config/${lower(var.endpoint_name)}*",
           "${local.arn_sm}:model/${lower(var.endpoint_name)}*",
         ]
+      },
+      {
+        # Cleanup of a failed rollout and `deploy prune` delete only what deploy/ made:
+        # <endpoint_name>-v<N>-<stamp>, never a config or model of another name.
+        Sid    = "DeleteOwnedModelsAndConfigs"
+        Effect = "Allow"
+        Action = ["sagemaker:DeleteModel", "sagemaker:DeleteEndpointConfig"]
+        Resource = [
+          "${local.arn_sm}:endpoint-config/${lower(var.endpoint_name)}-v*",
+          "${local.arn_sm}:model/${lower(var.endpoint_name)}-v*",
+        ]
+      },
+      {
+        # deploy/ finds its models and endpoint configs by listing them (prune, rollback history).
+        Sid      = "ListModelsAndConfigs"
+        Effect   = "Allow"
+        Action   = ["sagemaker:ListEndpointConfigs", "sagemaker:ListModels"]
+        Resource = "*" # required: ListEndpointConfigs and ListModels have no resource type
       },
       {
         # `python -m deploy status|logs` reports the latest pipeline runs and their failing step.
