@@ -271,6 +271,7 @@ def _paths(node, prefix=()):
             yield from _paths(value, (*prefix, index))
 
 
+@pytest.mark.slow
 def test_any_json_in_any_place_gives_problems_never_an_exception(template_definitions):
     """Every other node of dev's definition replaced by a value of another JSON kind (or a broken
     expression): the checker reports or accepts it, it never raises (the CLI prints no traceback).
