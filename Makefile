@@ -8,6 +8,21 @@ MAKEFLAGS += --no-print-directory
 
 ENV ?= local
 ENVIRONMENTS := $(sort $(basename $(notdir $(wildcard environments/*.yaml))))
+
+# User input never becomes shell or make text. Every variable a person passes (make run
+# PARAMS="..."; see `make help`) is taken literally ($(value): a `$(shell ...)` inside is text, not
+# a call), exported, and read by recipes as "$$NAME": the shell expands a variable once and never
+# re-parses its value, so backticks, $(...) or quotes in it stay data. The Python side validates
+# it. ENV, which recipes do interpolate (paths, --env), is first reduced to a name of
+# environments/*.yaml or to nothing (then env-check refuses it, quoting ENV_GIVEN).
+USER_VARIABLES := ENV PARAMS PORT VERSION STEP MODEL_PACKAGE_ARN TEST_DATA TIMEOUT PROJECT \
+	AWS_REGION AWS_ACCOUNT_ID GITHUB_REPO FORCE STATUS IMAGE_TAG JOB_IMAGE_DIGEST \
+	INFERENCE_IMAGE_DIGEST SOURCE_REGISTRY PLAN_FILE CONFIRM DRY_RUN START_PIPELINE AUTO_APPROVE \
+	NO_WAIT NO_SMOKE_TEST PYTEST_WORKERS KEEP STRICT
+$(foreach v,$(USER_VARIABLES),$(if $(filter command% environment%,$(origin $(v))),$(eval override $(v) := $$(value $(v)))))
+export ENV_GIVEN := $(ENV)
+ENV_IS_NAME = $(and $(filter 1,$(words $(ENV))),$(if $(findstring %,$(ENV)),,$(filter $(ENV),$(ENVIRONMENTS))))
+override ENV := $(if $(ENV_IS_NAME),$(ENV),)
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -19,7 +34,7 @@ BUILD := build/$(ENV)
 # Tests run on every core (2 here and in CI); a file's tests stay on one worker (--dist loadfile),
 # so module fixtures (moto servers, terraform data dirs) are never shared across processes.
 PYTEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
-PYTEST_PARALLEL = -n $(PYTEST_WORKERS) --dist loadfile
+PYTEST_PARALLEL = -n "$$PYTEST_WORKERS" --dist loadfile
 DEFINITION := $(BUILD)/pipeline-definition.json
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
@@ -30,8 +45,7 @@ help: ## List every target with one line each
 	@echo "  Variables: ENV=<$(subst $() ,|,$(ENVIRONMENTS))> (default local)"
 
 env-check: ## Check that ENV names a file under environments/ (every ENV target runs it first)
-	@case " $(ENVIRONMENTS) " in *" $(ENV) "*) ;; \
-	  *) echo "ENV='$(ENV)' is not an environment. Valid: $(ENVIRONMENTS) (one file each under environments/)." >&2; exit 2;; esac
+	@test -n "$(ENV)" || { echo "ENV='$$ENV_GIVEN' is not an environment. Valid: $(ENVIRONMENTS) (one file each under environments/)." >&2; exit 2; }
 
 setup: $(STAMP) ## Create .venv from the pinned files (idempotent) and the npm tools
 # uv installs the hashed lock about 10x faster than pip on a fresh machine (docs/benchmarks.md);
@@ -51,9 +65,9 @@ data: $(STAMP) ## Write the offline sample dataset to data/raw/ (scikit-learn's 
 
 definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json (offline, deterministic; fails on an invalid one)
 	$(PY) -m build_pipeline --env $(ENV) --out $(DEFINITION) \
-	  $(if $(IMAGE_TAG),--image-tag $(IMAGE_TAG)) \
-	  $(if $(JOB_IMAGE_DIGEST),--job-image-digest $(JOB_IMAGE_DIGEST)) \
-	  $(if $(INFERENCE_IMAGE_DIGEST),--inference-image-digest $(INFERENCE_IMAGE_DIGEST))
+	  $(if $(IMAGE_TAG),--image-tag "$$IMAGE_TAG") \
+	  $(if $(JOB_IMAGE_DIGEST),--job-image-digest "$$JOB_IMAGE_DIGEST") \
+	  $(if $(INFERENCE_IMAGE_DIGEST),--inference-image-digest "$$INFERENCE_IMAGE_DIGEST")
 
 validate-definition: $(STAMP) ## Check a definition against SageMaker's API model [DEFINITION=<file>, default build/<env>/...]
 	$(PY) -m definition_check $(DEFINITION)
@@ -97,3 +111,5 @@ clean: ## Remove generated files (build/, data/, .local/); keeps .venv
 TEST_TARGETS :=
 LINT_TARGETS :=
 include $(sort $(wildcard mk/*.mk))
+# After the fragments, so that their `?=` defaults (MODEL_PACKAGE_ARN ?= latest) are set first.
+export $(USER_VARIABLES)

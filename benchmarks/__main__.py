@@ -1,4 +1,4 @@
-"""`python -m benchmarks definition|definition-check|training|local [options]`."""
+"""`python -m benchmarks definition|definition-check|training|local|sharded|proxy [options]`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ COMMANDS = {
     "definition-check": "benchmarks.definition_check",
     "training": "benchmarks.training",
     "local": "benchmarks.local",
+    "sharded": "benchmarks.sharded",
+    "proxy": "benchmarks.proxy",
     "setup": "benchmarks.setup_install",
 }
 

@@ -44,7 +44,10 @@ HISTORY = (
     "execution and a rerun cost 0.59-0.63 of a cold run (2026-11-23, same machine); with a fixed "
     "checkpoint prefix every job step is reused. The endpoint figures depend on the machine's "
     "load most: single-row p50 was about 3 ms on a quiet machine, and the p99 is what other "
-    "processes' scheduling adds."
+    "processes' scheduling adds. The sandbox of issue 13 (clean environment, private /opt/ml, "
+    "S3 endpoint) first dropped the machine's OMP_NUM_THREADS, and Train's OpenMP threads spun "
+    "on the loaded machine: 3.50 (2026-11-29, load average about 17); keeping the thread limits "
+    "brought it to 1.10 the same day."
 )
 
 

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from env_config import schema
+from env_config.yamlfile import YamlFileError, read_mapping
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS_DIR = REPO_ROOT / "environments"
 APPROVAL_STATUSES = ("Approved", "PendingManualApproval", "Rejected")
@@ -38,8 +41,8 @@ class EnvConfig:
         for part in dotted.split("."):
             if not isinstance(node, dict) or part not in node:
                 raise EnvConfigError(
-                    f"{self.path}: missing key '{dotted}'. Add it (see environments/local.yaml "
-                    "for every key with a comment)."
+                    f"{shown_path(self.path)}: missing key '{dotted}'. Add it (every key and its "
+                    "allowed form: environments/schema.json)."
                 )
             node = node[part]
         return node
@@ -83,74 +86,114 @@ class EnvConfig:
         (promotion, e.g. prod from staging), or "" for only its own group."""
         return str(self.get("approval.promote_from") or "")
 
+    def local_runtimes(self) -> dict[str, dict[str, Any]]:
+        """local_runner.runtimes: image repository name -> how the local runner runs it (only
+        environments/local.yaml has it; absent means no framework images run locally)."""
+        table = (self.raw.get("local_runner") or {}).get("runtimes") or {}
+        if not isinstance(table, dict):
+            raise EnvConfigError(
+                f"{self.path}: local_runner.runtimes must be a mapping of runtime name -> "
+                "{repositories, python, modules, algorithm}."
+            )
+        for name, row in table.items():
+            repositories = (row or {}).get("repositories") if isinstance(row, dict) else None
+            if not isinstance(repositories, list) or not all(
+                isinstance(item, str) and item for item in repositories
+            ):
+                raise EnvConfigError(
+                    f"{self.path}: local_runner.runtimes.{name}.repositories must be a list of "
+                    "image repository names (shell patterns allowed), e.g. [sagemaker-xgboost]."
+                )
+            unknown = set(row) - {"repositories", "python", "modules", "algorithm"}
+            if unknown:
+                raise EnvConfigError(
+                    f"{self.path}: local_runner.runtimes.{name} has unknown keys "
+                    f"{sorted(unknown)}; allowed: repositories, python, modules, algorithm."
+                )
+        return table
+
     def image_repository_uri(self, kind: str) -> str:
         repository = self.get(f"resources.{kind}_image_repository")
         return f"{self.account_id}.dkr.ecr.{self.region}.amazonaws.com/{repository}"
 
 
+def shown_path(path: Path) -> str:
+    """A path as a user reads it: relative to the repository when it is inside."""
+    path = Path(path)
+    return str(path.relative_to(REPO_ROOT)) if path.is_relative_to(REPO_ROOT) else str(path)
+
+
 def load(name: str, directory: Path = ENVIRONMENTS_DIR) -> EnvConfig:
     """Load and check one environment; an unknown name lists the valid ones."""
-    import yaml  # deferred: light callers (help, ENV checks) never pay for it
-
     valid = available_environments(directory)
     if name not in valid:
         raise EnvConfigError(
             f"ENV='{name}' is not an environment. Valid: {', '.join(valid)} "
-            f"(one file each under {directory.relative_to(REPO_ROOT) if directory.is_relative_to(REPO_ROOT) else directory}/)."
+            f"(one file each under {shown_path(directory)}/)."
         )
     path = directory / f"{name}.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        raise EnvConfigError(f"{path}: not valid YAML ({error}). Fix the syntax.") from error
-    if not isinstance(raw, dict):
-        raise EnvConfigError(f"{path}: expected a mapping of keys at the top level.")
+        raw = read_mapping(path, shown_path(path))
+    except YamlFileError as error:
+        raise EnvConfigError(str(error)) from None
     config = EnvConfig(name=name, path=path, raw=raw)
     check(config)
     return config
 
 
 def check(config: EnvConfig) -> None:
-    """Cross-field rules that a schema cannot say; each message names the key and the fix."""
-    if config.get("environment") != config.name:
+    """The schema first (environments/schema.json: every key's type, range, enum and form),
+    then the rules that relate two values or other files, which a schema cannot say. Every
+    problem is reported at once: one line each, under one line that counts them."""
+    if config.raw.get("environment") != config.name:  # it decides which rules apply: first
         raise EnvConfigError(
-            f"{config.path}: 'environment' is '{config.get('environment')}' but the file is "
-            f"{config.name}.yaml. Make them the same."
+            f"{shown_path(config.path)}: environment = {schema.show(config.raw.get('environment'))}"
+            f" but the file is {config.name}.yaml. Make them the same."
         )
-    threshold = config.get("pipeline.accuracy_threshold")
-    if not isinstance(threshold, (int, float)) or not 0 < threshold <= 1:
-        raise EnvConfigError(
-            f"{config.path}: pipeline.accuracy_threshold must be a number in (0, 1], got "
-            f"{threshold!r}."
-        )
-    margin = config.get("pipeline.champion_margin")
-    if not isinstance(margin, (int, float)) or not 0 <= margin < 1:
-        raise EnvConfigError(
-            f"{config.path}: pipeline.champion_margin must be a number in [0, 1), got {margin!r}."
-        )
-    status = config.get("pipeline.model_approval_status")
-    if status not in APPROVAL_STATUSES:
-        raise EnvConfigError(
-            f"{config.path}: pipeline.model_approval_status must be one of "
-            f"{', '.join(APPROVAL_STATUSES)}, got {status!r}."
-        )
-    policy = config.get("approval.policy")
-    if policy not in ("auto", "manual"):
-        raise EnvConfigError(
-            f"{config.path}: approval.policy must be auto or manual, got {policy!r}."
-        )
-    if not config.is_local and (policy == "auto" or status == "Approved"):
-        raise EnvConfigError(
-            f"{config.path}: auto-approval is allowed only for local. Set approval.policy: manual "
-            "and pipeline.model_approval_status: PendingManualApproval; people approve in the "
-            "model registry (or `make approve`)."
-        )
-    account = config.account_id
-    if not (account.isdigit() and len(account) == 12):
-        raise EnvConfigError(
-            f"{config.path}: aws.account_id must be 12 digits in quotes, got {account!r}."
-        )
+    found = schema.problems(config.raw) or cross_field_problems(config)
+    if found:
+        raise EnvConfigError(summarise(shown_path(config.path), found))
     check_promote_from(config)
+
+
+def summarise(shown: str, found: list[str]) -> str:
+    where = f"(every key's allowed form: {shown_path(schema.SCHEMA_PATH)})"
+    if len(found) == 1:
+        return f"{shown}: {found[0]} {where}"
+    lines = "\n".join(f"  - {problem}" for problem in found)
+    return f"{shown}: {len(found)} problems {where}:\n{lines}"
+
+
+def cross_field_problems(config: EnvConfig) -> list[str]:
+    """Rules between values (the schema has already checked each value on its own)."""
+    raw = config.raw
+    found = []
+    pipeline = raw["pipeline"]
+    if pipeline["use_spot"] and pipeline["max_wait_seconds"] < pipeline["max_runtime_seconds"]:
+        found.append(
+            f"pipeline.max_wait_seconds = {pipeline['max_wait_seconds']}: below "
+            f"pipeline.max_runtime_seconds ({pipeline['max_runtime_seconds']}); with use_spot "
+            "SageMaker needs max_wait_seconds >= max_runtime_seconds. Raise it."
+        )
+    tuning = pipeline["tuning"]
+    if tuning["max_parallel_jobs"] > tuning["max_jobs"]:
+        found.append(
+            f"pipeline.tuning.max_parallel_jobs = {tuning['max_parallel_jobs']}: above "
+            f"pipeline.tuning.max_jobs ({tuning['max_jobs']}). Lower it."
+        )
+    for key, (low, high) in sorted(tuning["ranges"].items()):
+        if low >= high:
+            found.append(
+                f"pipeline.tuning.ranges.{key} = [{low}, {high}]: low must be below high. "
+                "Write [low, high]."
+            )
+    scaling = raw["endpoint"]["autoscaling"]
+    if scaling["max_capacity"] < scaling["min_capacity"]:
+        found.append(
+            f"endpoint.autoscaling.max_capacity = {scaling['max_capacity']}: below "
+            f"min_capacity ({scaling['min_capacity']}). Raise it."
+        )
+    return found
 
 
 def check_promote_from(config: EnvConfig) -> None:
@@ -187,8 +230,6 @@ def check_promote_from(config: EnvConfig) -> None:
 
 def check_promotion_chain(config: EnvConfig) -> None:
     """Follow promote_from through the other files: a cycle would promote a package forever."""
-    import yaml
-
     chain = [config.name]
     source = config.get("approval.promote_from")
     while source:
@@ -199,5 +240,12 @@ def check_promotion_chain(config: EnvConfig) -> None:
                 "of these files."
             )
         chain.append(source)
-        raw = yaml.safe_load((config.path.parent / f"{source}.yaml").read_text(encoding="utf-8"))
-        source = ((raw or {}).get("approval") or {}).get("promote_from")
+        path = config.path.parent / f"{source}.yaml"
+        try:
+            raw = read_mapping(path, shown_path(path))
+        except YamlFileError as error:
+            raise EnvConfigError(
+                f"{error} (read for {shown_path(config.path)}'s promotion chain)"
+            ) from None
+        approval = raw.get("approval")
+        source = approval.get("promote_from") if isinstance(approval, dict) else None

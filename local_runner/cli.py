@@ -9,25 +9,40 @@ the model: nothing was registered).
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from env_config import EnvConfigError
-from local_runner import endpoint, lifecycle
-from local_runner.executor import DefinitionError, parse_overrides
+from local_runner import endpoint, lifecycle, params
+from local_runner.executor import DefinitionError
 from local_runner.expressions import ExpressionError, UnsupportedError
 from local_runner.registry import RegistryError
 
 
 def _overrides(text: str | None) -> dict[str, str]:
-    return parse_overrides(shlex.split(text or ""))
+    return params.parse(text)
+
+
+def port_number(text: str) -> int:
+    """--port/PORT: a whole number (its range is checked before anything is stopped)."""
+    try:
+        return endpoint.check_port(int(text))
+    except (ValueError, endpoint.EndpointError):
+        raise argparse.ArgumentTypeError(
+            f"PORT={text!r} is not a usable port: give a number from 1024 to 65535."
+        ) from None
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors as one line that starts with the problem (argparse leads with the usage)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m local_runner", description=__doc__.splitlines()[0]
-    )
+    parser = Parser(prog="python -m local_runner", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the pipeline definition locally")
     run.add_argument("--params", help='overrides, e.g. "AccuracyThreshold=0.95 MaxIter=50"')
@@ -38,8 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub = commands.add_parser(name, help=f"{name} a model package version")
         sub.add_argument("version", type=int)
     commands.add_parser("rollback", help="reject the champion; the previous one is served again")
+    commands.add_parser(
+        "repair", help="set unreadable registry files aside and rebuild champion.json"
+    )
     serve = commands.add_parser("serve", help="serve the champion on 127.0.0.1:PORT")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--port", type=port_number)
     commands.add_parser("undeploy", help="stop the local endpoint")
     commands.add_parser("status", help="last execution, champion, endpoint")
     logs = commands.add_parser("logs", help="a step's logs (latest execution by default)")
@@ -47,10 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     logs.add_argument("--execution")
     logs.add_argument("--lines", type=int)
     deploy = commands.add_parser("deploy", help="the whole life cycle (make deploy ENV=local)")
-    deploy.add_argument("--port", type=int)
+    deploy.add_argument("--port", type=port_number)
     deploy.add_argument("--params")
     smoke = commands.add_parser("smoke-test", help="invoke the endpoint with test rows")
-    smoke.add_argument("--port", type=int)
+    smoke.add_argument("--port", type=port_number)
     return parser
 
 
@@ -58,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return dispatch(args)
-    except (DefinitionError, UnsupportedError, ExpressionError, EnvConfigError) as error:
+    except (
+        DefinitionError,
+        UnsupportedError,
+        ExpressionError,
+        EnvConfigError,
+        params.ParamsError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (lifecycle.LocalError, RegistryError, endpoint.EndpointError) as error:
@@ -109,6 +133,11 @@ def dispatch(args: argparse.Namespace) -> int:
             f"{champion or 'none'}."
         )
         lifecycle.follow_champion(local)
+        return 0
+    if args.command == "repair":
+        from local_runner.registry import repair
+
+        repair(registry)
         return 0
     if args.command == "serve":
         if lifecycle.serve_champion(local, args.port or local.port) is None:

@@ -143,17 +143,45 @@ def extract_model(record: dict[str, Any]) -> Path:
     return target
 
 
-def ensure_proxy(port: int) -> dict[str, Any]:
-    proxy = _read("proxy.json")
-    if proxy and _ours(proxy["pid"], "local_runner.proxy"):
-        if proxy["port"] == port:
-            return proxy
-        _stop(proxy["pid"], "local_runner.proxy")
-    if port_in_use(port):
+def check_port(port: Any) -> int:
+    """A usable TCP port number, or an EndpointError saying which are."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 1024 <= port <= 65535:
         raise EndpointError(
-            f"127.0.0.1:{port} is already in use by another program. Stop it, or choose another "
-            f"port: make deploy ENV=local PORT=<port>."
+            f"PORT={port} is not a usable port: give a number from 1024 to 65535, e.g. "
+            "make serve ENV=local PORT=8081."
         )
+    return port
+
+
+def can_listen(port: int) -> str | None:
+    """Why 127.0.0.1:port cannot be listened on, or None when it can (bind test, then close)."""
+    if port_in_use(port):
+        return "is already in use by another program"
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as error:
+            return f"cannot be used ({error.strerror})"
+    return None
+
+
+def ensure_proxy(port: int) -> dict[str, Any]:
+    """A proxy on 127.0.0.1:port. Moving to another port checks and starts the new proxy first
+    and stops the old one last, so a port that cannot be used leaves the running endpoint be."""
+    check_port(port)
+    proxy = _read("proxy.json")
+    old = proxy if proxy and _ours(proxy["pid"], "local_runner.proxy") else None
+    if old and old["port"] == port:
+        return old
+    problem = can_listen(port)
+    if problem:
+        keeps = f" The endpoint keeps serving on port {old['port']}." if old else ""
+        raise EndpointError(
+            f"127.0.0.1:{port} {problem}. Stop it, or choose another port: make deploy "
+            f"ENV=local PORT=<port>.{keeps}"
+        )
+    log = state_dir() / "logs" / "proxy.log"
     process = _spawn(
         [
             sys.executable,
@@ -164,19 +192,18 @@ def ensure_proxy(port: int) -> dict[str, Any]:
             "--state",
             str(state_dir() / "backend.json"),
         ],
-        state_dir() / "logs" / "proxy.log",
+        log,
     )
     deadline = time.time() + 15
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise EndpointError(
-                f"the endpoint proxy exited at start; see {state_dir() / 'logs' / 'proxy.log'}."
-            )
-        if port_in_use(port):
-            break
+    while not port_in_use(port):
+        if process.poll() is not None or time.time() > deadline:
+            _stop(process.pid, "local_runner.proxy")
+            raise EndpointError(f"the endpoint proxy did not start on port {port}; see {log}.")
         time.sleep(0.05)
     proxy = {"pid": process.pid, "port": port, "started": time.time()}
     fsutil.write_json(state_dir() / "proxy.json", proxy)
+    if old:
+        _stop(old["pid"], "local_runner.proxy")
     return proxy
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from env_config import REPO_ROOT
-from local_runner import fsutil, jobs, objectstore, paths
+from local_runner import fsutil, jobs, objectstore, params, paths
 from local_runner.expressions import (
     CONDITION_TYPES,
     EXECUTION_VARIABLES,
@@ -90,6 +90,10 @@ def _convert(name: str, kind: str, value: Any) -> Any:
 
 
 def resolve_parameters(definition: dict[str, Any], overrides: dict[str, str]) -> dict[str, Any]:
+    try:  # names, types, EnumValues and the environment schema's ranges, before anything runs
+        params.check(overrides, definition)
+    except params.ParamsError as error:
+        raise DefinitionError(str(error)) from None
     declared = {p["Name"]: p for p in definition.get("Parameters", [])}
     unknown = sorted(set(overrides) - set(declared))
     if unknown:

@@ -31,6 +31,12 @@ def _commit(temporary: Path, target: Path, durable: bool) -> None:
         with temporary.open("rb") as handle:
             os.fsync(handle.fileno())
     os.replace(temporary, target)
+    if durable:  # the rename itself reaches the disk only when the folder is synced
+        folder = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
 
 def write_bytes(target: Path, data: bytes, durable: bool = False) -> None:

@@ -1,11 +1,14 @@
-"""Processing and Training jobs as subprocesses, with the SageMaker container contract mapped into
-a per-run folder: /opt/ml/... becomes <run>/<step>/opt_ml/..., the interpreter is this Python.
+"""Processing and Training jobs, run on this machine as SageMaker runs them in containers.
 
-A job: download its S3 inputs into the mapped paths, run the entry point with SM_OPT_ML (and
-the SM_* variables of framework containers) set, then on success upload its outputs. Training
-also writes input/config/hyperparameters.json (string values, as SageMaker does), packs
-<SM_OPT_ML>/model/ into model.tar.gz, uploads it to <S3OutputPath>/<job>/output/model.tar.gz,
-and syncs checkpoints.
+A job: find how its container would start (runtimes.plan: entry point, framework script mode or
+a built-in algorithm), lay out one /opt/ml per simulated host (InstanceCount > 1 gives algo-1 ..
+algo-N, hosts.py) with its inputs (ShardedByS3Key: each host its shard), resourceconfig.json and
+the SM_* contract, then run every host's process at once inside the sandbox (sandbox.py: clean
+environment, private /opt/ml, fake credentials, AWS_ENDPOINT_URL at an S3 endpoint serving the
+object store, s3_endpoint.py). On success, processing uploads each host's outputs to the same
+prefix; training packs algo-1's /opt/ml/model into model.tar.gz and uploads it to
+<S3OutputPath>/<job>/output/model.tar.gz (hyperparameters.json holds strings, as SageMaker writes
+it), and every host syncs its checkpoints.
 """
 
 from __future__ import annotations
@@ -15,46 +18,48 @@ import io
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
 import tarfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local_runner import fsutil, objectstore
+from local_runner import (
+    fsutil,
+    hosts,
+    job_checks,
+    objectstore,
+    paths,
+    runtimes,
+    sandbox,
+    script_mode,
+)
 from local_runner.expressions import UnsupportedError, to_text
+from local_runner.job_checks import CONTAINER_ROOT, check_runnable
+from local_runner.s3_endpoint import S3Endpoint
+from local_runner.workers import JobFailed, Worker, run_workers
 
-CONTAINER_ROOT = "/opt/ml"
-_CONTAINER_PATH = re.compile(r"(?<![\w./-])/opt/ml(?=/|$|[^\w.-])")
-PYTHON_NAMES = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
+# The interface the executor uses: jobs.JobSpec, run_processing, run_training, check_runnable,
+# JobFailed (defined beside, re-exported here).
+__all__ = ["JobFailed", "JobSpec", "check_runnable", "map_path", "run_processing", "run_training"]
+
 DEFAULT_MAX_RUNTIME = 24 * 3600
-
-
-class JobFailed(RuntimeError):
-    """A job whose process failed: everything a person needs to act on it."""
-
-    def __init__(self, reason: str, exit_code: int | None, stderr_tail: str, log: Path):
-        super().__init__(reason)
-        self.reason = reason
-        self.exit_code = exit_code
-        self.stderr_tail = stderr_tail
-        self.log = log
 
 
 @dataclass(frozen=True)
 class JobSpec:
+    """One job of a step. runtimes: the image table (None: environments/local.yaml's)."""
+
     step: str
     job_name: str
     step_dir: Path
     region: str
     account: str
+    runtimes: tuple[runtimes.Runtime, ...] | None = None
 
     @property
     def opt_ml(self) -> Path:
+        """algo-1's /opt/ml (the only host of a one-instance job)."""
         return self.step_dir / "opt_ml"
 
     @property
@@ -68,103 +73,84 @@ class JobSpec:
     def arn(self, kind: str) -> str:
         return f"arn:aws:sagemaker:{self.region}:{self.account}:{kind}/{self.job_name.lower()}"
 
+    def table(self) -> list[runtimes.Runtime]:
+        if self.runtimes is not None:
+            return list(self.runtimes)
+        return _default_table()
 
-def map_path(container_path: str, spec: JobSpec) -> Path:
-    """A container path under /opt/ml -> the same path under the step's opt_ml folder."""
+
+_table_cache: list[runtimes.Runtime] | None = None
+
+
+def _default_table() -> list[runtimes.Runtime]:
+    global _table_cache
+    if _table_cache is None:
+        _table_cache = runtimes.table_from_config(None)
+    return _table_cache
+
+
+def map_path(container_path: str, host: hosts.Host | JobSpec) -> Path:
+    """A container path under /opt/ml -> the same path under the host's opt_ml folder."""
     if not isinstance(container_path, str) or not (
         container_path == CONTAINER_ROOT or container_path.startswith(CONTAINER_ROOT + "/")
     ):
         raise UnsupportedError(
-            f"step {spec.step}: container path '{container_path}' is outside {CONTAINER_ROOT}; "
-            "the local runner maps only /opt/ml/... (SageMaker requires it for job paths too)."
+            f"container path '{container_path}' is outside {CONTAINER_ROOT}; the local runner "
+            "maps only /opt/ml/... (SageMaker requires it for job paths too)."
         )
-    return spec.opt_ml / container_path[len(CONTAINER_ROOT) :].lstrip("/")
+    return host.opt_ml / container_path[len(CONTAINER_ROOT) :].lstrip("/")
 
 
-def map_text(text: str, spec: JobSpec) -> str:
-    return _CONTAINER_PATH.sub(str(spec.opt_ml), text)
+def _launch(step_type: str, arguments: dict[str, Any], spec: JobSpec) -> runtimes.Launch:
+    sandbox_problem = sandbox.problem()
+    if sandbox_problem:
+        raise UnsupportedError(f"step {spec.step}: {sandbox_problem}")
+    try:
+        return runtimes.plan(spec.step, step_type, arguments, spec.table())
+    except runtimes.NotRunnable as error:
+        raise UnsupportedError(str(error)) from error
 
 
-def command(entrypoint: Any, arguments: Any, spec: JobSpec) -> list[str]:
-    if not entrypoint:
+def _cluster(step_type: str, arguments: dict[str, Any], spec: JobSpec) -> list[hosts.Host]:
+    count = job_checks.instance_count(step_type, arguments)
+    try:
+        count = int(to_text(count))
+    except ValueError:
+        count = 0
+    if not 1 <= count <= hosts.MAX_HOSTS:
         raise UnsupportedError(
-            f"step {spec.step}: no ContainerEntrypoint. The local runner runs no images, so every "
-            "job step must name its entry point explicitly (python3 <script>)."
+            f"step {spec.step}: InstanceCount {count} is outside 1..{hosts.MAX_HOSTS}."
         )
-    parts = [map_text(to_text(item), spec) for item in [*entrypoint, *(arguments or [])]]
-    if not PYTHON_NAMES.match(parts[0]):
-        raise UnsupportedError(
-            f"step {spec.step}: entry point '{parts[0]}' is not a Python interpreter; the local "
-            "runner runs python3 entry points with this project's Python (no Docker)."
-        )
-    return [sys.executable, *parts[1:]]
+    cluster = hosts.cluster(spec.step_dir, count)
+    text = hosts.hosts_file_text(cluster)
+    for host in cluster:
+        (host.opt_ml / "output").mkdir(parents=True, exist_ok=True)
+        fsutil.write_bytes(host.hosts_file, text.encode())
+    return cluster
 
 
-def base_environment(spec: JobSpec, extra: dict[str, Any] | None) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SM_")}
-    env.update({key: map_text(to_text(value), spec) for key, value in (extra or {}).items()})
-    env["SM_OPT_ML"] = str(spec.opt_ml)
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-def tail(path: Path, lines: int = 20) -> str:
-    if not path.exists():
-        return ""
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
-
-
-def failure_reason(spec: JobSpec) -> str | None:
-    for name in ("failure", "message"):
-        path = spec.opt_ml / "output" / name
-        if path.is_file():
-            text = path.read_text(encoding="utf-8", errors="replace").strip()
-            if text:
-                return text
-    return None
-
-
-def execute(argv: list[str], env: dict[str, str], spec: JobSpec, max_runtime: float) -> None:
-    """Run the process; raise JobFailed with its reason, exit code and stderr tail on failure."""
-    spec.step_dir.mkdir(parents=True, exist_ok=True)
-    (spec.opt_ml / "output").mkdir(parents=True, exist_ok=True)
-    with spec.stdout_log.open("wb") as out, spec.stderr_log.open("wb") as err:
-        out.write(f"$ {' '.join(argv)}\n".encode())
-        out.flush()
-        process = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=spec.step_dir)
-        timed_out = threading.Event()
-
-        def stop() -> None:  # StoppingCondition: SIGTERM, then SIGKILL after 10 s, as SageMaker
-            timed_out.set()
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-        timer = threading.Timer(max_runtime, stop)
-        timer.daemon = True
-        timer.start()
-        try:
-            code = process.wait()  # no polling: returns the moment the job ends
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-        finally:
-            timer.cancel()
-    if timed_out.is_set():
+def _stage_input(
+    uri: str,
+    distribution: str,
+    destination_of: Any,
+    cluster: list[hosts.Host],
+    what: str,
+    spec: JobSpec,
+) -> None:
+    """Each host's share of the prefix's objects into its own folder."""
+    objects = objectstore.list_objects(uri)
+    if not objects:
         raise JobFailed(
-            f"MaxRuntimeExceeded: the job ran longer than {max_runtime:.0f} s "
-            "(StoppingCondition.MaxRuntimeInSeconds).",
+            f"ClientError: {what}: no object under {uri} "
+            f"(local object store: {objectstore.path_for(uri)}).",
             None,
-            tail(spec.stderr_log),
+            "",
             spec.stderr_log,
         )
-    if code != 0:
-        reason = failure_reason(spec) or f"AlgorithmError: the entry point exited with code {code}."
-        raise JobFailed(reason, code, tail(spec.stderr_log), spec.stderr_log)
+    for host in cluster:
+        objectstore.download_objects(
+            uri, hosts.shard(objects, host, distribution), destination_of(host)
+        )
 
 
 def _max_runtime(arguments: dict[str, Any]) -> float:
@@ -172,43 +158,79 @@ def _max_runtime(arguments: dict[str, Any]) -> float:
     return float(stopping.get("MaxRuntimeInSeconds", DEFAULT_MAX_RUNTIME))
 
 
+def _environment(
+    host: hosts.Host,
+    requested: dict[str, Any],
+    spec: JobSpec,
+    launch: runtimes.Launch,
+    endpoint: str,
+) -> dict[str, str]:
+    env = sandbox.environment(
+        {key: to_text(value) for key, value in (requested or {}).items()},
+        host.home,
+        spec.region,
+        endpoint,
+        launch.runtime.interpreter,
+    )
+    env["SM_OPT_ML"] = CONTAINER_ROOT
+    return env
+
+
+# -- Processing --
 def run_processing(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
-    app = arguments.get("AppSpecification") or {}
-    argv = command(app.get("ContainerEntrypoint"), app.get("ContainerArguments"), spec)
-    for item in arguments.get("ProcessingInputs") or []:
-        name = item.get("InputName", "?")
-        if "S3Input" not in item:
+    launch = _launch("Processing", arguments, spec)
+    cluster = _cluster("Processing", arguments, spec)
+    inputs = arguments.get("ProcessingInputs") or []
+    for _name, source in job_checks.data_sources("Processing", arguments):
+        if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
             raise UnsupportedError(
-                f"step {spec.step}: input '{name}' is not an S3Input (DatasetDefinition inputs "
-                "are not supported locally)."
+                job_checks.data_problems(f"step {spec.step}", "Processing", arguments)[0]
             )
-        s3_input = item["S3Input"]
-        if s3_input.get("S3DataType", "S3Prefix") != "S3Prefix":
-            raise UnsupportedError(
-                f"step {spec.step}: input '{name}' has S3DataType "
-                f"'{s3_input.get('S3DataType')}'; only S3Prefix is supported locally."
-            )
-        local = map_path(s3_input["LocalPath"], spec)
-        if objectstore.download_prefix(s3_input["S3Uri"], local) == 0:
-            raise JobFailed(
-                f"ClientError: input '{name}': no object under {s3_input['S3Uri']} "
-                f"(local object store: {objectstore.path_for(s3_input['S3Uri'])}).",
-                None,
-                "",
-                spec.stderr_log,
-            )
+    for item in inputs:
+        source = item["S3Input"]
+        local = source["LocalPath"]
+        map_path(local, spec)
+        _stage_input(
+            source["S3Uri"],
+            source.get("S3DataDistributionType", "FullyReplicated"),
+            lambda host, local=local: map_path(local, host),
+            cluster,
+            f"input '{item.get('InputName', '?')}'",
+            spec,
+        )
     outputs = (arguments.get("ProcessingOutputConfig") or {}).get("Outputs") or []
     for item in outputs:
         if "S3Output" not in item:
             raise UnsupportedError(
                 f"step {spec.step}: output '{item.get('OutputName')}' is not an S3Output."
             )
-        map_path(item["S3Output"]["LocalPath"], spec).mkdir(parents=True, exist_ok=True)
-    env = base_environment(spec, arguments.get("Environment"))
-    execute(argv, env, spec, _max_runtime(arguments))
-    for item in outputs:
-        output = item["S3Output"]
-        objectstore.upload_dir(map_path(output["LocalPath"], spec), output["S3Uri"])
+    instance_type = job_checks.instance_type("Processing", arguments)
+    for host in cluster:
+        for item in outputs:
+            map_path(item["S3Output"]["LocalPath"], host).mkdir(parents=True, exist_ok=True)
+        config = host.opt_ml / "config"
+        fsutil.write_json(
+            config / "resourceconfig.json", hosts.resource_config(host, cluster, instance_type)
+        )
+        fsutil.write_json(
+            config / "processingjobconfig.json", {**arguments, "ProcessingJobName": spec.job_name}
+        )
+    with S3Endpoint(paths.s3_root(), spec.region) as endpoint:
+        workers = [
+            Worker(
+                host,
+                [to_text(a) for a in launch.argv],
+                _environment(host, arguments.get("Environment"), spec, launch, endpoint.url),
+                str(host.folder),
+                launch.runtime.interpreter,
+            )
+            for host in cluster
+        ]
+        run_workers(workers, _max_runtime(arguments), spec.stderr_log)
+    for host in cluster:  # each host uploads its own outputs to the same prefix, as on SageMaker
+        for item in outputs:
+            output = item["S3Output"]
+            objectstore.upload_dir(map_path(output["LocalPath"], host), output["S3Uri"])
     return {
         **arguments,
         "ProcessingJobName": spec.job_name,
@@ -260,74 +282,140 @@ def parse_metrics(definitions: list[dict[str, str]], spec: JobSpec) -> list[dict
     return metrics
 
 
+# -- Training --
 def run_training(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
+    launch = _launch("Training", arguments, spec)
+    cluster = _cluster("Training", arguments, spec)
     algorithm = arguments.get("AlgorithmSpecification") or {}
-    argv = command(algorithm.get("ContainerEntrypoint"), algorithm.get("ContainerArguments"), spec)
-    env = base_environment(spec, arguments.get("Environment"))
+    for _name, source in job_checks.data_sources("Training", arguments):
+        if source is None or source.get("S3DataType", "S3Prefix") != "S3Prefix":
+            raise UnsupportedError(
+                job_checks.data_problems(f"step {spec.step}", "Training", arguments)[0]
+            )
     channels = []
     for channel in arguments.get("InputDataConfig") or []:
         name = channel["ChannelName"]
-        source = (channel.get("DataSource") or {}).get("S3DataSource")
-        if not source:
-            raise UnsupportedError(
-                f"step {spec.step}: channel '{name}' has no S3DataSource (file system and "
-                "dataset sources are not supported locally)."
-            )
-        if source.get("S3DataType", "S3Prefix") != "S3Prefix":
-            raise UnsupportedError(
-                f"step {spec.step}: channel '{name}' has S3DataType '{source.get('S3DataType')}'; "
-                "only S3Prefix is supported locally."
-            )
-        local = spec.opt_ml / "input" / "data" / name
-        if objectstore.download_prefix(source["S3Uri"], local) == 0:
-            raise JobFailed(
-                f"ClientError: channel '{name}': no object under {source['S3Uri']}.",
-                None,
-                "",
-                spec.stderr_log,
-            )
-        env[f"SM_CHANNEL_{name.upper()}"] = str(local)
-        channels.append(name)
-    hyperparameters = {
+        source = channel["DataSource"]["S3DataSource"]
+        _stage_input(
+            source["S3Uri"],
+            source.get("S3DataDistributionType", "FullyReplicated"),
+            lambda host, name=name: host.opt_ml / "input" / "data" / name,
+            cluster,
+            f"channel '{name}'",
+            spec,
+        )
+        channels.append(channel)
+    raw_hyperparameters = {
         key: to_text(value) for key, value in (arguments.get("HyperParameters") or {}).items()
     }
-    config = spec.opt_ml / "input" / "config"
-    fsutil.write_json(config / "hyperparameters.json", hyperparameters)
-    fsutil.write_json(
-        config / "inputdataconfig.json",
-        {
-            name: {"TrainingInputMode": algorithm.get("TrainingInputMode", "File")}
-            for name in channels
-        },
-    )
-    fsutil.write_json(
-        config / "resourceconfig.json", {"current_host": "algo-1", "hosts": ["algo-1"]}
-    )
     checkpoint = arguments.get("CheckpointConfig") or {}
-    checkpoint_dir = map_path(checkpoint.get("LocalPath", "/opt/ml/checkpoints"), spec)
-    checkpoint_dir.mkdir(parents=True, exist_ok=True)
-    if checkpoint.get("S3Uri"):
-        objectstore.download_prefix(checkpoint["S3Uri"].rstrip("/") + "/", checkpoint_dir)
-    model_dir = spec.opt_ml / "model"
-    output_data = spec.opt_ml / "output" / "data"
-    model_dir.mkdir(parents=True, exist_ok=True)
-    output_data.mkdir(parents=True, exist_ok=True)
-    env.update(
-        {
-            "SM_MODEL_DIR": str(model_dir),
-            "SM_OUTPUT_DATA_DIR": str(output_data),
-            "SM_CHECKPOINT_DIR": str(checkpoint_dir),
-            "SM_HPS": json.dumps(hyperparameters),
-            "SM_CHANNELS": json.dumps(channels),
-            "SM_CURRENT_HOST": "algo-1",
-            "SM_HOSTS": json.dumps(["algo-1"]),
+    checkpoint_path = checkpoint.get("LocalPath", "/opt/ml/checkpoints")
+    instance_type = job_checks.instance_type("Training", arguments)
+    input_data_config = {
+        channel["ChannelName"]: {
+            "TrainingInputMode": channel.get("InputMode")
+            or algorithm.get("TrainingInputMode", "File"),
+            "S3DistributionType": channel["DataSource"]["S3DataSource"].get(
+                "S3DataDistributionType", "FullyReplicated"
+            ),
+            "RecordWrapperType": channel.get("RecordWrapperType", "None"),
+            **({"ContentType": channel["ContentType"]} if channel.get("ContentType") else {}),
         }
-    )
+        for channel in channels
+    }
+    for host in cluster:
+        config = host.opt_ml / "input" / "config"
+        fsutil.write_json(config / "hyperparameters.json", raw_hyperparameters)
+        fsutil.write_json(config / "inputdataconfig.json", input_data_config)
+        fsutil.write_json(
+            config / "resourceconfig.json", hosts.resource_config(host, cluster, instance_type)
+        )
+        for folder in ("model", "output/data", "code"):
+            (host.opt_ml / folder).mkdir(parents=True, exist_ok=True)
+        checkpoint_dir = map_path(checkpoint_path, host)
+        checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        if checkpoint.get("S3Uri"):
+            objectstore.download_prefix(checkpoint["S3Uri"].rstrip("/") + "/", checkpoint_dir)
+        if launch.kind == "script-mode":
+            try:
+                script_mode.unpack_code(launch, host.opt_ml / "code")
+            except objectstore.ObjectStoreError as error:
+                raise JobFailed(
+                    f"ClientError: sagemaker_submit_directory: {error}", None, "", spec.stderr_log
+                ) from error
+    names = json.dumps(hosts.names(cluster))
+    user_args = script_mode.cli_arguments(script_mode.user_hyperparameters(raw_hyperparameters))
     try:
-        execute(argv, env, spec, _max_runtime(arguments))
+        with S3Endpoint(paths.s3_root(), spec.region) as endpoint:
+            workers = []
+            for host in cluster:
+                env = _environment(host, arguments.get("Environment"), spec, launch, endpoint.url)
+                env.update(
+                    _training_variables(
+                        host,
+                        cluster,
+                        raw_hyperparameters,
+                        input_data_config,
+                        checkpoint_path,
+                        instance_type,
+                    )
+                )
+                env["SM_HOSTS"] = names
+                env["TRAINING_JOB_NAME"] = (
+                    spec.job_name
+                )  # set in every SageMaker training container
+                env["TRAINING_JOB_ARN"] = spec.arn("training-job")
+                argv = [to_text(a) for a in launch.argv]
+                cwd = str(host.folder)
+                if launch.kind == "script-mode":
+                    env.update(script_mode.environment(launch, raw_hyperparameters, user_args))
+                    argv = script_mode.command(launch, user_args)
+                    cwd = script_mode.CODE_DIR
+                workers.append(Worker(host, argv, env, cwd, launch.runtime.interpreter))
+            run_workers(workers, _max_runtime(arguments), spec.stderr_log)
     finally:
         if checkpoint.get("S3Uri"):  # synced even on failure: a Spot restart resumes from it
-            objectstore.upload_dir(checkpoint_dir, checkpoint["S3Uri"])
+            for host in cluster:
+                objectstore.upload_dir(map_path(checkpoint_path, host), checkpoint["S3Uri"])
+    return _training_result(arguments, spec, algorithm, launch)
+
+
+def _training_variables(
+    host: hosts.Host,
+    cluster: list[hosts.Host],
+    raw_hyperparameters: dict[str, str],
+    input_data_config: dict[str, Any],
+    checkpoint_path: str,
+    instance_type: str,
+) -> dict[str, str]:
+    """The SM_* variables of SageMaker's framework containers (container paths)."""
+    env = {
+        "SM_MODEL_DIR": f"{CONTAINER_ROOT}/model",
+        "SM_OUTPUT_DATA_DIR": f"{CONTAINER_ROOT}/output/data",
+        "SM_OUTPUT_DIR": f"{CONTAINER_ROOT}/output",
+        "SM_INPUT_DIR": f"{CONTAINER_ROOT}/input",
+        "SM_INPUT_CONFIG_DIR": f"{CONTAINER_ROOT}/input/config",
+        "SM_CHECKPOINT_DIR": checkpoint_path,
+        "SM_HPS": json.dumps(raw_hyperparameters),
+        "SM_CHANNELS": json.dumps(sorted(input_data_config)),
+        "SM_INPUT_DATA_CONFIG": json.dumps(input_data_config),
+        "SM_CURRENT_HOST": host.name,
+        "SM_CURRENT_INSTANCE_TYPE": instance_type,
+        "SM_RESOURCE_CONFIG": json.dumps(hosts.resource_config(host, cluster, instance_type)),
+        "SM_NETWORK_INTERFACE_NAME": "eth0",
+        "SM_NUM_CPUS": str(os.cpu_count() or 1),
+        "SM_NUM_GPUS": "0",
+        "SM_NUM_NEURONS": "0",
+    }
+    for name in input_data_config:
+        env[f"SM_CHANNEL_{name.upper()}"] = f"{CONTAINER_ROOT}/input/data/{name}"
+    return env
+
+
+def _training_result(
+    arguments: dict[str, Any], spec: JobSpec, algorithm: dict[str, Any], launch: runtimes.Launch
+) -> dict[str, Any]:
+    """Pack algo-1's model (and output data), upload them, describe the job."""
     output_path = (arguments.get("OutputDataConfig") or {}).get("S3OutputPath")
     if not output_path:
         raise JobFailed(
@@ -336,14 +424,10 @@ def run_training(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
             "",
             spec.stderr_log,
         )
-    if not any(model_dir.iterdir()):
-        raise JobFailed(
-            f"AlgorithmError: the job wrote nothing to {model_dir} (SM_MODEL_DIR); a training job "
-            "must save its model there.",
-            0,
-            tail(spec.stderr_log),
-            spec.stderr_log,
-        )
+    model_dir = spec.opt_ml / "model"
+    output_data = spec.opt_ml / "output" / "data"
+    # An empty /opt/ml/model still gives a model.tar.gz, as on SageMaker (an @step function's
+    # job saves nothing there: its return value goes to S3).
     artifact_uri = f"{output_path.rstrip('/')}/{spec.job_name}/output/model.tar.gz"
     packed = spec.step_dir / "model.tar.gz"
     pack_model(model_dir, packed)
@@ -361,5 +445,25 @@ def run_training(arguments: dict[str, Any], spec: JobSpec) -> dict[str, Any]:
         "TrainingJobStatus": "Completed",
         "SecondaryStatus": "Completed",
         "ModelArtifacts": {"S3ModelArtifacts": artifact_uri},
-        "FinalMetricDataList": parse_metrics(algorithm.get("MetricDefinitions") or [], spec),
+        "FinalMetricDataList": parse_metrics(
+            algorithm.get("MetricDefinitions") or _algorithm_metric_definitions(launch, spec), spec
+        ),
     }
+
+
+_EVALUATION_LINE = re.compile(r"#011(train|validation)-([^:#\s]+):")
+
+
+def _algorithm_metric_definitions(launch: runtimes.Launch, spec: JobSpec) -> list[dict[str, str]]:
+    """A built-in algorithm defines its own metrics (train:<m>, validation:<m>): one regex per
+    pair its evaluation lines show, as the algorithm's metric definitions on AWS."""
+    if launch.kind != "algorithm" or not spec.stdout_log.exists():
+        return []
+    pairs = sorted(set(_EVALUATION_LINE.findall(spec.stdout_log.read_text(errors="replace"))))
+    return [
+        {
+            "Name": f"{channel}:{metric}",
+            "Regex": rf"#011{channel}-{re.escape(metric)}:([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)",
+        }
+        for channel, metric in pairs
+    ]

@@ -81,10 +81,16 @@ def delete(uri: str) -> None:
 
 def download_prefix(uri: str, destination: Path) -> int:
     """Copy every object under the prefix into destination; returns the number of objects."""
+    return download_objects(uri, list_objects(uri), destination)
+
+
+def download_objects(uri: str, objects: list[tuple[str, Path]], destination: Path) -> int:
+    """Copy the given (key, file) objects of the prefix (a shard of list_objects(uri)) into
+    destination, each at its key's path after the prefix; returns the number copied."""
     _, key = parse(uri)
     destination.mkdir(parents=True, exist_ok=True)
     copied = 0
-    for object_key, file in list_objects(uri):
+    for object_key, file in objects:
         relative = object_key[len(key) :].lstrip("/") or object_key.rpartition("/")[2]
         target = destination / relative
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -14,6 +14,7 @@ NO_CHAMPION when there is none.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,44 @@ from local_runner import fsutil, objectstore, paths
 APPROVED, PENDING, REJECTED = "Approved", "PendingManualApproval", "Rejected"
 STATUSES = (APPROVED, PENDING, REJECTED)
 NO_CHAMPION = "NO_CHAMPION"
+REPAIR_COMMAND = "make repair ENV=local"
 
 
 class RegistryError(ValueError):
     """An unknown group or version, or a request the registry refuses."""
+
+
+def read_record(path: Path, required: tuple[str, ...]) -> dict[str, Any]:
+    """A registry file, or a RegistryError that names it and the repair command: a file edited
+    by hand or damaged by a disk must not surface as a JSONDecodeError naming no file."""
+    try:
+        record = fsutil.read_json(path)
+    except (ValueError, UnicodeDecodeError) as error:  # JSONDecodeError is a ValueError
+        reason = (
+            f"not valid JSON: {error.msg} at line {error.lineno}"
+            if isinstance(error, json.JSONDecodeError)
+            else "not UTF-8 text"
+        )
+        raise RegistryError(
+            f"{path}: corrupt registry file ({reason}). {_repair_hint(path)}"
+        ) from None
+    missing = [key for key in required if not isinstance(record, dict) or key not in record]
+    if missing:
+        raise RegistryError(
+            f"{path}: corrupt registry file (no {', '.join(missing)}). {_repair_hint(path)}"
+        )
+    return record
+
+
+def _repair_hint(path: Path) -> str:
+    return (
+        f"Repair: `{REPAIR_COMMAND}` (moves unreadable files to <group>/corrupt/ and rebuilds "
+        "champion.json from the versions' approval history), or restore the file from a backup."
+    )
+
+
+VERSION_KEYS = ("ModelPackageVersion", "ModelApprovalStatus", "ModelDataUrl", "ModelDataSha256")
+CHAMPION_KEYS = ("version", "history")
 
 
 def now() -> str:
@@ -70,7 +105,9 @@ class Registry:
         if not directory.is_dir():
             return []
         records = [
-            fsutil.read_json(p) for p in directory.glob("*.json") if not fsutil.is_partial(p)
+            read_record(p, VERSION_KEYS)
+            for p in directory.glob("*.json")
+            if not fsutil.is_partial(p)
         ]
         return sorted(records, key=lambda r: r["ModelPackageVersion"])
 
@@ -82,11 +119,13 @@ class Registry:
                 f"model package group '{group}' has no version {version} (versions: "
                 f"{known or 'none yet; run `make run ENV=local`'})."
             )
-        return fsutil.read_json(path)
+        return read_record(path, VERSION_KEYS)
 
     def champion(self, group: str) -> dict[str, Any]:
         path = self.group_dir(group) / "champion.json"
-        return fsutil.read_json(path) if path.is_file() else {"version": None, "history": []}
+        if not path.is_file():
+            return {"version": None, "history": []}
+        return read_record(path, CHAMPION_KEYS)
 
     # ---- writing (always under the group's lock) -----------------------------------------
     def _lock(self, group: str):
@@ -244,3 +283,51 @@ class Registry:
                 group, self.get(group, champion["version"]), REJECTED, "rolled back"
             )
             return record, self.champion(group)["version"]
+
+
+def repair(registry: Registry, out=print) -> int:
+    """Move every unreadable file of every group to <group>/corrupt/ and rebuild champion.json
+    from the approval history of the versions left. Returns how many files were moved."""
+    moved = 0
+    for group in registry.groups():
+        folder = registry.group_dir(group)
+        with registry._lock(group):
+            candidates = [*sorted((folder / "versions").glob("*.json")), folder / "champion.json"]
+            for path in candidates:
+                if not path.is_file() or fsutil.is_partial(path):
+                    continue
+                keys = CHAMPION_KEYS if path.name == "champion.json" else VERSION_KEYS
+                try:
+                    read_record(path, keys)
+                except RegistryError:
+                    target = (
+                        folder / "corrupt" / f"{path.parent.name}-{path.name}.{int(time.time())}"
+                    )
+                    target.parent.mkdir(exist_ok=True)
+                    path.replace(target)
+                    out(f"Moved {path} to {target}.")
+                    moved += 1
+            if moved or not (folder / "champion.json").is_file():
+                _rebuild_champion(registry, group, out)
+    out(
+        f"Registry repaired: {moved} unreadable file(s) set aside."
+        if moved
+        else "Registry is sound."
+    )
+    return moved
+
+
+def _rebuild_champion(registry: Registry, group: str, out=print) -> None:
+    """The champion is the last version approved (and still Approved); history in that order."""
+    approvals = []
+    for record in registry.versions(group):
+        times = [
+            h["time"] for h in record.get("ApprovalHistory", []) if h.get("status") == APPROVED
+        ]
+        if record["ModelApprovalStatus"] == APPROVED and times:
+            approvals.append((times[-1], record["ModelPackageVersion"]))
+    history = [version for _, version in sorted(approvals)]
+    champion = {"version": history[-1] if history else None, "history": history}
+    fsutil.write_json(registry.group_dir(group) / "champion.json", champion, durable=True)
+    registry._publish(registry.get(group, history[-1]) if history else None)
+    out(f"Rebuilt champion.json of {group}: champion {champion['version'] or 'none'}.")

@@ -7,7 +7,8 @@ WORKFLOWS := .github/workflows/*.yml
 .PHONY: deploy actionlint workflows-test
 
 # Only the variables that were set are passed on, so the echoed command shows what was asked for.
-DEPLOY_ARGS = $(strip $(foreach v,DRY_RUN START_PIPELINE IMAGE_TAG JOB_IMAGE_DIGEST INFERENCE_IMAGE_DIGEST SOURCE_REGISTRY AUTO_APPROVE,$(if $($(v)),--$(subst _,-,$(shell echo $(v) | tr A-Z a-z)) $($(v)))))
+# Each value reaches the shell as "$$NAME" (an exported variable), never as text in the recipe.
+DEPLOY_ARGS = $(strip $(foreach v,DRY_RUN START_PIPELINE IMAGE_TAG JOB_IMAGE_DIGEST INFERENCE_IMAGE_DIGEST SOURCE_REGISTRY AUTO_APPROVE,$(if $($(v)),--$(subst _,-,$(shell echo $(v) | tr A-Z a-z)) "$$$(v)")))
 
 deploy: env-check $(STAMP) ## ENV=local: local life cycle; dev|staging|prod: images, definition, apply [DRY_RUN=1 START_PIPELINE=1 AUTO_APPROVE=1 JOB_IMAGE_DIGEST= INFERENCE_IMAGE_DIGEST=]
 ifeq ($(ENV),local)

@@ -4,10 +4,11 @@
 
 # Only the values that were given are passed on; the others are asked for (or refused without a
 # terminal, with the command to run).
-INIT_ARGS = $(strip $(if $(PROJECT),--project "$(PROJECT)") $(if $(AWS_REGION),--region "$(AWS_REGION)") \
-	$(if $(AWS_ACCOUNT_ID),--account-id "$(AWS_ACCOUNT_ID)") $(if $(GITHUB_REPO),--github-repo "$(GITHUB_REPO)") \
+# Values reach the shell as "$$NAME" (exported variables), never as text in the recipe.
+INIT_ARGS = $(strip $(if $(PROJECT),--project "$$PROJECT") $(if $(AWS_REGION),--region "$$AWS_REGION") \
+	$(if $(AWS_ACCOUNT_ID),--account-id "$$AWS_ACCOUNT_ID") $(if $(GITHUB_REPO),--github-repo "$$GITHUB_REPO") \
 	$(if $(filter 1 true yes,$(FORCE)),--force))
-DAG_STATUS_ARGS = $(if $(STATUS),$(if $(filter 1 true yes,$(STATUS)),--local-run,--statuses "$(STATUS)"))
+DAG_STATUS_ARGS = $(if $(STATUS),$(if $(filter 1 true yes,$(STATUS)),--local-run,--statuses "$$STATUS"))
 
 .PHONY: init dag docs-images fork-test docs-test
 

@@ -46,18 +46,18 @@ tf-init: tf-preflight $(TF_LAMBDA_ZIP) ## terraform init of terraform/ with ENV'
 plan: PREFLIGHT_ARGS = $(if $(TARGET),--skip-definition)
 plan: tf-init ## Terraform plan of ENV=dev|staging|prod (checks terraform, credentials, definition) [PLAN_FILE=path TARGET=module...]
 	terraform -chdir=$(TF_DIR) plan -input=false -var-file=$(TF_VAR_FILE) \
-	  $(foreach target,$(TARGET),-target=$(target)) $(if $(PLAN_FILE),-out=$(abspath $(PLAN_FILE)))
+	  $(foreach target,$(TARGET),-target=$(target)) $(if $(PLAN_FILE),-out="$$(realpath -m -- "$$PLAN_FILE")")
 
 apply: tf-init ## Terraform apply of ENV=dev|staging|prod [AUTO_APPROVE=1; PLAN_FILE= applies a saved plan]
 ifneq ($(PLAN_FILE),)
-	terraform -chdir=$(TF_DIR) apply -input=false $(abspath $(PLAN_FILE))
+	terraform -chdir=$(TF_DIR) apply -input=false "$$(realpath -m -- "$$PLAN_FILE")"
 else
 	terraform -chdir=$(TF_DIR) apply -input=false -var-file=$(TF_VAR_FILE) $(if $(AUTO_APPROVE),-auto-approve)
 endif
 
 destroy: PREFLIGHT_ARGS = --skip-definition
 destroy: tf-init ## Terraform destroy of ENV=dev|staging|prod (prod keeps its data: no force_destroy) [AUTO_APPROVE=1]
-	@if [ "$(ENV)" = "prod" ] && [ "$(CONFIRM)" != "destroy-prod" ]; then \
+	@if [ "$(ENV)" = "prod" ] && [ "$$CONFIRM" != "destroy-prod" ]; then \
 	  echo "Refusing to destroy prod without CONFIRM=destroy-prod (its buckets are kept anyway: storage.force_destroy is false)." >&2; exit 2; fi
 	terraform -chdir=$(TF_DIR) destroy -input=false -var-file=$(TF_VAR_FILE) $(if $(AUTO_APPROVE),-auto-approve)
 

@@ -253,7 +253,7 @@ class Deployment:
 
     def _data_commands(self) -> list[str]:
         uri = self.config.get("pipeline.input_data_uri")
-        if self.config.get("pipeline.seed_sample_data"):
+        if input_data.seeding_enabled(self.config):
             fallback = f"upload the sample set to {uri}{input_data.SAMPLE_KEY}"
         else:
             fallback = "stop: upload data first (pipeline.seed_sample_data is false)"
@@ -298,7 +298,7 @@ class Deployment:
         if self.aws.has_objects(bucket, prefix):
             self.out(f"  ok: {uri} holds data")
             return
-        if not self.config.get("pipeline.seed_sample_data"):
+        if not input_data.seeding_enabled(self.config):
             raise DeployError(
                 f"{uri} is empty, so the run START_PIPELINE=1 asks for would fail at Preprocess. "
                 f"Upload the data first (aws s3 cp <file.csv> {uri}), or deploy without "

@@ -12,7 +12,14 @@ deploy's own START_PIPELINE run is the only one.
 
 from __future__ import annotations
 
+from env_config import EnvConfig
+
 SAMPLE_KEY = "sample/breast_cancer.csv"
+
+
+def seeding_enabled(config: EnvConfig) -> bool:
+    """pipeline.seed_sample_data, optional in environments/schema.json (absent means false)."""
+    return config.raw.get("pipeline", {}).get("seed_sample_data") is True
 
 
 def split_uri(uri: str) -> tuple[str, str]:

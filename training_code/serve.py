@@ -24,6 +24,9 @@ import joblib
 import numpy as np
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # SageMaker's own limit for a real-time invocation
+MAX_DRAINED_BYTES = 64 * 1024 * 1024  # an oversize body is read and dropped up to this, so the
+# client (or the local proxy) gets the 413 instead of a connection reset mid-upload
+READ_TIMEOUT = 30.0  # seconds a client may take to send its request
 
 
 class PayloadError(ValueError):
@@ -121,6 +124,7 @@ def make_handler(predictor: Predictor) -> type[BaseHTTPRequestHandler]:
         # Headers and body go out in separate writes; without TCP_NODELAY a keep-alive client
         # waits for the delayed ACK (about 40 ms) on every request.
         disable_nagle_algorithm = True
+        timeout = READ_TIMEOUT  # a client that stops sending mid-request frees its thread
 
         def do_GET(self) -> None:
             if self.path == "/ping":
@@ -130,20 +134,32 @@ def make_handler(predictor: Predictor) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             if self.path != "/invocations":
+                self.close_connection = True  # its body is not read: the stream ends here
                 self._error(HTTPStatus.NOT_FOUND, "not found: use POST /invocations")
                 return
             try:
-                length = int(self.headers.get("Content-Length", "0"))
+                length = self._content_length()
                 if length > MAX_PAYLOAD_BYTES:
+                    self._drain(length)
                     raise PayloadError(
-                        "payload over 6 MB: send fewer rows per request.",
+                        f"payload of {length} bytes is over SageMaker's 6 MB limit: send fewer "
+                        "rows per request.",
                         HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                     )
                 body = self.rfile.read(length)
+                if len(body) < length:
+                    self.close_connection = True
+                    raise PayloadError(
+                        f"the body ended after {len(body)} of the {length} bytes announced by "
+                        "Content-Length: send the whole body."
+                    )
                 rows = predictor.parse(body, self.headers.get("Content-Type", ""))
                 predictions = predictor.predict(rows)
             except PayloadError as error:
                 self._error(error.status, str(error))
+                return
+            except (TimeoutError, ConnectionError):  # the client stalled or left mid-body
+                self.close_connection = True
                 return
             if "text/csv" in self.headers.get("Accept", ""):
                 text = "".join(f"{p['label']},{p['probability']}\n" for p in predictions)
@@ -155,6 +171,33 @@ def make_handler(predictor: Predictor) -> type[BaseHTTPRequestHandler]:
                     "application/json",
                 )
 
+        def _content_length(self) -> int:
+            """Content-Length as a count of bytes; chunked bodies are not part of the contract."""
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                self.close_connection = True
+                raise PayloadError(
+                    "chunked request bodies are not accepted: send Content-Length.",
+                    HTTPStatus.LENGTH_REQUIRED,
+                )
+            values = self.headers.get_all("Content-Length") or ["0"]
+            text = values[0].strip()
+            if len(set(values)) > 1 or not text.isdigit():
+                self.close_connection = True  # the body's end is unknown: the stream is lost
+                raise PayloadError(
+                    f"Content-Length {text[:20]!r} is not a count of bytes: send the body's "
+                    "length in bytes."
+                )
+            return int(text)
+
+        def _drain(self, length: int) -> None:
+            self.close_connection = True
+            remaining = min(length, MAX_DRAINED_BYTES)
+            while remaining > 0:
+                chunk = self.rfile.read(min(remaining, 1 << 20))
+                if not chunk:
+                    return
+                remaining -= len(chunk)
+
         def _error(self, status: HTTPStatus, message: str) -> None:
             self._reply(status, json.dumps({"error": message}).encode(), "application/json")
 
@@ -162,6 +205,8 @@ def make_handler(predictor: Predictor) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
 

@@ -11,8 +11,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def dry_run(*args: str) -> subprocess.CompletedProcess:
+    """make for real with PY=echo: values reach the CLI through the shell's "$NAME" (never as
+    recipe text), so only a real run shows the argv the CLI gets."""
     return subprocess.run(
-        ["make", "-n", *args], cwd=REPO, capture_output=True, text=True, check=False
+        ["make", *args, "PY=echo"], cwd=REPO, capture_output=True, text=True, check=False
     )
 
 
@@ -21,16 +23,16 @@ def dry_run(*args: str) -> subprocess.CompletedProcess:
     [
         (
             ["rollout", "ENV=staging"],
-            '-m deploy rollout --env staging --model-package-arn "latest"',
+            "-m deploy rollout --env staging --model-package-arn latest",
         ),
         (
             ["rollout", "ENV=prod", "MODEL_PACKAGE_ARN=arn:x", "NO_SMOKE_TEST=1"],
-            '-m deploy rollout --env prod --model-package-arn "arn:x" --no-smoke-test',
+            "-m deploy rollout --env prod --model-package-arn arn:x --no-smoke-test",
         ),
         (["rollback", "ENV=prod"], "-m deploy rollback --env prod"),
         (
             ["rollback", "ENV=prod", "MODEL_PACKAGE_ARN=arn:x"],
-            '-m deploy rollback --env prod --model-package-arn "arn:x"',
+            "-m deploy rollback --env prod --model-package-arn arn:x",
         ),
         (["prune", "ENV=prod", "KEEP=2"], "-m deploy prune --env prod --keep 2"),
         (["status", "ENV=dev"], "-m deploy status --env dev"),

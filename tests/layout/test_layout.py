@@ -68,3 +68,16 @@ def test_only_build_pipeline_imports_the_sdk():
         if "sagemaker" in imported_roots(path) and path.relative_to(REPO_ROOT).parts[0] != "tests"
     }
     assert importers <= {"build_pipeline"}, importers
+
+
+def test_no_merge_conflict_marker_was_committed():
+    import subprocess
+
+    found = subprocess.run(
+        ["git", "grep", "-nE", "^(<<<<<<< |>>>>>>> |=======$)", "--", ".", ":!*.lock"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout
+    assert found == ""

@@ -55,19 +55,19 @@ def test_a_run_executes_every_step_type_and_registers(staged):
         "fail": "false",
         "broken_server": "false",
     }
+    # container paths: the sandbox mounts the step's opt_ml folder on /opt/ml
+    assert model["env"]["SM_MODEL_DIR"] == "/opt/ml/model"
+    assert model["env"]["SM_CHANNEL_TRAIN"] == "/opt/ml/input/data/train"
     run_folder = paths.runs_dir() / result.execution_id / "Fit" / "opt_ml"
-    assert model["env"]["SM_MODEL_DIR"] == str(run_folder / "model")
-    assert model["env"]["SM_CHANNEL_TRAIN"] == str(run_folder / "input" / "data" / "train")
+    assert (run_folder / "input" / "data" / "train").is_dir()
     assert fit["FinalMetricDataList"][0]["MetricName"] == "validation:accuracy"
     assert fit["FinalMetricDataList"][0]["Value"] == 0.8
     # checkpoints were synced to CheckpointConfig.S3Uri
     assert objectstore.exists(f"s3://{BUCKET}/checkpoints/fit/step-1")
-    # Processing: ContainerArguments mapped, Environment resolved, outputs uploaded
+    # Processing: ContainerArguments as the container sees them, Environment resolved, outputs
     prep_stdout = (paths.runs_dir() / result.execution_id / "Prep" / "stdout.log").read_text()
     assert "MODE=fast" in prep_stdout
-    assert (
-        f"'--input', '{paths.runs_dir() / result.execution_id / 'Prep' / 'opt_ml'}" in prep_stdout
-    )
+    assert "'--input', '/opt/ml/processing/input/data'" in prep_stdout
     train_split = f"s3://{BUCKET}/processed/{result.execution_id}/train"
     assert objectstore.read_bytes(train_split + "/train.csv").startswith(b"0.9,1")
     # the registry: version, approval, metrics, lineage, and the champion published
@@ -182,7 +182,7 @@ def test_cache_honours_enabled_expiry_and_missing_outputs(staged):
 def test_unknown_parameter_override_and_bad_values_are_refused(staged):
     with pytest.raises(DefinitionError, match="unknown parameter Nope"):
         execute(overrides={"Nope": "1"})
-    with pytest.raises(DefinitionError, match=r"Epochs \(Integer\): 'many'"):
+    with pytest.raises(DefinitionError, match=r"PARAMS Epochs=many: not a whole number"):
         execute(overrides={"Epochs": "many"})
 
 
@@ -254,9 +254,13 @@ def test_a_wrong_property_path_fails_the_step_that_uses_it(staged):
 
 def test_non_python_entry_point_and_paths_outside_opt_ml_are_unsupported(staged):
     definition = make_definition()
-    definition["Steps"][0]["Arguments"]["AppSpecification"]["ContainerEntrypoint"] = ["bash", "x"]
+    definition["Steps"][0]["Arguments"]["AppSpecification"]["ContainerEntrypoint"] = [
+        "java",
+        "-jar",
+        "app.jar",
+    ]
     result, _ = execute(definition)
-    assert "not a Python interpreter" in result.failure
+    assert "neither a Python interpreter nor a shell script" in result.failure
     definition = make_definition()
     definition["Steps"][0]["Arguments"]["ProcessingInputs"][1]["S3Input"]["LocalPath"] = "/data"
     result, _ = execute(definition)
@@ -307,11 +311,11 @@ def test_execution_record_is_written(staged):
     assert Path(record["Steps"]["Fit"]["Properties"]["TrainingJobArn"].split("/")[-1])
 
 
-def test_max_runtime_stops_the_job(staged, tmp_path, monkeypatch):
+def test_max_runtime_stops_the_job(staged, tmp_path):
     block = tmp_path / "block"
     block.write_text("never released: the stopping condition must end the job")
-    monkeypatch.setenv("FIXTURE_BLOCK", str(block))
     definition = make_definition()
+    definition["Steps"][1]["Arguments"]["Environment"] = {"FIXTURE_BLOCK": str(block)}
     definition["Steps"][1]["Arguments"]["StoppingCondition"]["MaxRuntimeInSeconds"] = 1
     result, _ = execute(definition)
     assert result.failed_step == "Fit"

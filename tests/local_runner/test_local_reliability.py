@@ -12,7 +12,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
-from runner_fixtures import CHAMPION_URI, FIXTURES, registry, write_definition
+from runner_fixtures import CHAMPION_URI, FIXTURES, make_definition, registry, write_definition
 
 from local_runner import fsutil, objectstore, paths
 from local_runner.registry import RegistryError, sha256_of
@@ -55,10 +55,12 @@ def partial_files(root: Path) -> list[Path]:
 
 
 def test_a_run_killed_mid_step_and_started_again_completes(staged, tmp_path):
-    definition = write_definition(tmp_path)
     block = tmp_path / "block"
     block.write_text("hold the training step")
-    process = drive(definition, env={"FIXTURE_BLOCK": str(block)})
+    blocking = make_definition()  # jobs see only their request's Environment (the sandbox)
+    blocking["Steps"][1]["Arguments"]["Environment"] = {"FIXTURE_BLOCK": str(block)}
+    definition = write_definition(tmp_path, blocking)
+    process = drive(definition)
     logs = lambda: list(paths.runs_dir().glob("*/Fit/stdout.log"))  # noqa: E731
     wait_for(lambda: logs() and "waiting" in logs()[0].read_text(), "the Fit step to start")
     os.killpg(process.pid, signal.SIGKILL)  # the runner and its job, like a closed laptop lid
@@ -83,7 +85,7 @@ def test_a_run_killed_mid_step_and_started_again_completes(staged, tmp_path):
 
 def test_two_runs_at_once_do_not_corrupt_the_registry(staged, tmp_path):
     definition = write_definition(tmp_path)
-    margin = "ChampionMargin=1.0"  # both pass the gate whichever registers first
+    margin = "ChampionMargin=0.99"  # both pass the gate (the schema keeps a margin below 1)
     runs = [drive(definition, f"Accuracy={a}", margin) for a in ("0.8", "0.81")]
     outputs = [run.communicate(timeout=300)[0] for run in runs]
     assert [run.returncode for run in runs] == [0, 0], outputs

@@ -419,7 +419,7 @@ def test_make_deploy_env_local_is_the_local_life_cycle():
     assert "-m local_runner deploy" in result.stdout
     assert "-m release" not in result.stdout
     dev = subprocess.run(
-        ["make", "-n", "deploy", "ENV=dev", "DRY_RUN=1", "START_PIPELINE=1"],
+        ["make", "deploy", "ENV=dev", "DRY_RUN=1", "START_PIPELINE=1", "PY=echo"],
         cwd=REPO_ROOT,
         env=offline_env(),
         capture_output=True,
