@@ -38,7 +38,7 @@ PYTEST_PARALLEL = -n "$$PYTEST_WORKERS" --dist loadfile
 DEFINITION := $(BUILD)/pipeline-definition.json
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup env-check data definition validate-definition test test-python test-fast lint fmt clean lock benchmark
+.PHONY: help setup env-check data definition validate-definition test test-python test-fast lint fmt clean lock benchmark benchmark-scale
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -103,6 +103,10 @@ benchmark: $(STAMP) ## Print the benchmark figures recorded in docs/benchmarks.m
 	$(PY) -m benchmarks definition
 	$(PY) -m benchmarks definition-check
 	$(PY) -m benchmarks training
+
+ROWS ?= 10000000
+benchmark-scale: $(STAMP) ## Preprocess+train on 1, 2, 4 simulated hosts side by side (ROWS=10000000; smaller on a shared machine)
+	$(PY) -m benchmarks scale-out --rows $(ROWS)
 
 clean: ## Remove generated files (build/, data/, .local/); keeps .venv
 	rm -rf build data .local .pytest_cache

@@ -13,6 +13,7 @@ COMMANDS = {
     "sharded": "benchmarks.sharded",
     "proxy": "benchmarks.proxy",
     "setup": "benchmarks.setup_install",
+    "scale-out": "benchmarks.scale_out",
 }
 
 

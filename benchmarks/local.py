@@ -151,15 +151,14 @@ def endpoint_figures(home: Path, load_seconds: float) -> dict[str, float]:
 
     Predictor = load_serve_module().Predictor
 
-    from local_runner import endpoint, lifecycle
+    from local_runner import endpoint, lifecycle, smoke
 
     local = lifecycle.Local.load()
     record = local.registry.get(local.group, local.registry.champion(local.group)["version"])
     port = endpoint.free_port()
     endpoint.deploy(record, port, out=lambda _: None)
     try:
-        execution = lifecycle.latest_execution(with_step="Preprocess")
-        rows, _ = lifecycle.test_rows(execution, 10_000)
+        rows = smoke.read_rows(smoke.test_uri(record), 10_000).rows  # the package's test split
         bodies = [",".join(row).encode() for row in rows]
         matrix = np.array([[float(x) for x in row] for row in rows])
         predictor = Predictor(endpoint.extract_model(record))

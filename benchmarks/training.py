@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         figures = {"preprocess": run_step("preprocess.py", root, env)}
         channels = root / "input" / "data"
         channels.mkdir(parents=True)
-        for split in ("train", "validation"):
+        for split in ("train", "validation", "statistics"):
             (channels / split).symlink_to(root / "processing" / split)
         figures["train"] = run_step("train.py", root, env)
         archive = root / "processing" / "model" / "model.tar.gz"

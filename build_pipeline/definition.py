@@ -18,6 +18,8 @@ from env_config import EnvConfig
 PROCESSING = "/opt/ml/processing"
 TRAINING_CODE = "/opt/ml/input/data/code"
 METRIC_REGEX = r"validation:{name}=([0-9\.]+);"
+# Preprocess's outputs: the three splits as part files, and every host's partial statistics.
+PREPROCESS_OUTPUTS = ("train", "validation", "test", "statistics")
 # Hyperparameters that are pipeline Parameters (tunable per run); the rest are fixed per environment.
 TUNABLE_HYPERPARAMETERS = {
     "max_iter": ("MaxIter", "Integer"),
@@ -74,15 +76,27 @@ def build_parameters(config: EnvConfig) -> dict[str, Any]:
     return {name: kinds[kind](name=name, default_value=value) for name, kind, value in specs}
 
 
-def s3_input(name: str, source: Any, local_path: str) -> Any:
+def s3_input(name: str, source: Any, local_path: str, sharded: bool = False) -> Any:
+    """A File-mode S3 prefix input: every host gets all objects, or (sharded) about 1/N of them."""
     from sagemaker.core.shapes import ProcessingInput, ProcessingS3Input
 
     return ProcessingInput(
         input_name=name,
         s3_input=ProcessingS3Input(
-            s3_uri=source, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"
+            s3_uri=source,
+            local_path=local_path,
+            s3_data_type="S3Prefix",
+            s3_input_mode="File",
+            s3_data_distribution_type=distribution(sharded),
         ),
     )
+
+
+def distribution(sharded: bool) -> str:
+    """ShardedByS3Key whatever the instance count: the count is a pipeline Parameter, the
+    distribution a fixed string, and with one instance a sharded input is the whole prefix
+    (docs/training.md#scaling-out)."""
+    return "ShardedByS3Key" if sharded else "FullyReplicated"
 
 
 def s3_output(name: str, destination: Any, local_path: str) -> Any:
@@ -96,15 +110,16 @@ def s3_output(name: str, destination: Any, local_path: str) -> Any:
     )
 
 
-def processor(ctx: Context, script: str) -> Any:
-    """A plain Processor whose entry point is explicit: python3 <code input>/<script>."""
+def processor(ctx: Context, script: str, instance_count: Any = None) -> Any:
+    """A plain Processor whose entry point is explicit: python3 <code input>/<script>.
+    instance_count defaults to the ProcessingInstanceCount parameter."""
     from sagemaker.core.processing import Processor
 
     network = ctx.config.get("network")
     return Processor(
         role=ctx.config.execution_role_arn,
         image_uri=ctx.images.job,
-        instance_count=ctx.params["ProcessingInstanceCount"],
+        instance_count=instance_count or ctx.params["ProcessingInstanceCount"],
         instance_type=ctx.params["ProcessingInstanceType"],
         entrypoint=["python3", f"{PROCESSING}/input/code/{script}"],
         volume_kms_key=ctx.kms_key,
@@ -136,15 +151,17 @@ def preprocess_step(ctx: Context) -> Any:
     from sagemaker.mlops.workflow.steps import ProcessingStep
 
     outputs = [
-        s3_output(split, ctx.execution_uri("processed", split), f"{PROCESSING}/{split}")
-        for split in ("train", "validation", "test")
+        s3_output(name, ctx.execution_uri("processed", name), f"{PROCESSING}/{name}")
+        for name in PREPROCESS_OUTPUTS
     ]
     args = processor(ctx, "preprocess.py").run(
         inputs=[
             s3_input("code", ctx.code_uri, f"{PROCESSING}/input/code"),
-            s3_input("raw", ctx.params["InputDataUri"], f"{PROCESSING}/input/data"),
+            s3_input("raw", ctx.params["InputDataUri"], f"{PROCESSING}/input/data", sharded=True),
         ],
         outputs=outputs,
+        # One part file per training host and split, so Train's sharded channels stay balanced.
+        arguments=["--parts", ctx.params["TrainingInstanceCount"].to_string()],
     )
     return ProcessingStep(name="Preprocess", step_args=args, cache_config=cache_config(ctx))
 
@@ -204,8 +221,9 @@ def model_trainer(ctx: Context, preprocess: Any) -> Any:
         hyperparameters=hyperparameters(ctx),
         input_data_config=[
             channel("code", ctx.code_uri),
-            channel("train", _split_uri(preprocess, "train")),
-            channel("validation", _split_uri(preprocess, "validation")),
+            channel("train", _split_uri(preprocess, "train"), sharded=True),
+            channel("validation", _split_uri(preprocess, "validation"), sharded=True),
+            channel("statistics", _split_uri(preprocess, "statistics")),
         ],
     )
     return trainer.with_metric_definitions(
@@ -220,8 +238,9 @@ def metric_definitions() -> list[dict[str, str]]:
     ]
 
 
-def channel(name: str, source: Any) -> Any:
-    """A File-mode S3 prefix channel (shapes.Channel: the tuner accepts no InputData)."""
+def channel(name: str, source: Any, sharded: bool = False) -> Any:
+    """A File-mode S3 prefix channel (shapes.Channel: the tuner accepts no InputData); sharded:
+    each training host gets its part files, and XGBoost's collective joins them."""
     from sagemaker.core import shapes
 
     return shapes.Channel(
@@ -229,7 +248,9 @@ def channel(name: str, source: Any) -> Any:
         input_mode="File",
         data_source=shapes.DataSource(
             s3_data_source=shapes.S3DataSource(
-                s3_data_type="S3Prefix", s3_uri=source, s3_data_distribution_type="FullyReplicated"
+                s3_data_type="S3Prefix",
+                s3_uri=source,
+                s3_data_distribution_type=distribution(sharded),
             )
         ),
     )
@@ -293,11 +314,14 @@ def evaluation_report() -> Any:
 def evaluate_step(ctx: Context, preprocess: Any, train: Any, report: Any) -> Any:
     from sagemaker.mlops.workflow.steps import ProcessingStep
 
-    args = processor(ctx, "evaluate.py").run(
+    # One instance: evaluation.json is one key, and the test split is 15% of the data, read one
+    # part file at a time; N instances would each write the same report.
+    args = processor(ctx, "evaluate.py", instance_count=1).run(
         inputs=[
             s3_input("code", ctx.code_uri, f"{PROCESSING}/input/code"),
             s3_input("model", model_artifact(ctx, train), f"{PROCESSING}/model"),
             s3_input("test", _split_uri(preprocess, "test"), f"{PROCESSING}/test"),
+            s3_input("statistics", _split_uri(preprocess, "statistics"), f"{PROCESSING}/statistics"),
             s3_input("champion", ctx.params["ChampionModelUri"], f"{PROCESSING}/champion"),
         ],
         outputs=[
@@ -452,27 +476,52 @@ def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
         sagemaker_session=session,
     )
     definition = json.loads(pipeline.definition())
-    complete_job_definitions(definition, config.get("network"))
+    complete_job_definitions(definition, config.get("network"), {train.name: "train.py"})
     return definition
 
 
-def complete_job_definitions(definition: dict, network: dict) -> None:
+def complete_job_definitions(
+    definition: dict, network: dict, entry_points: dict[str, str] | None = None
+) -> None:
     """Complete what the SDK leaves out of the job definitions.
 
     Train: ModelTrainer sets ContainerEntrypoint only together with SourceCode, which uploads SDK
     driver scripts under time-stamped keys (the JSON would differ on every run). We pass the code
     as a channel instead and state the entry point here, so any runner (SageMaker or the local one)
-    knows what to execute from the definition alone.
+    knows what to execute from the definition alone. `entry_points` names each Training step's
+    script (step name -> file in the code channel); a Training step with neither a mapped script
+    nor its own ContainerEntrypoint is an error, never a silent train.py.
     Tune: the tuner drops the trainer's network isolation and inter-container encryption; a tuning
     job must be as isolated as a single training job.
+    Steps nested in a Condition's IfSteps/ElseSteps are completed like top-level ones.
     """
-    for step in definition["Steps"]:
+    entry_points = entry_points or {}
+    for step in _all_steps(definition["Steps"]):
         if step["Type"] == "Training":
             spec = step["Arguments"]["AlgorithmSpecification"]
-            spec["ContainerEntrypoint"] = ["python3", f"{TRAINING_CODE}/train.py"]
+            if step["Name"] in entry_points:
+                spec["ContainerEntrypoint"] = ["python3", f"{TRAINING_CODE}/{entry_points[step['Name']]}"]
+            elif not spec.get("ContainerEntrypoint"):
+                raise ValueError(
+                    f"Training step {step['Name']} has no entry point: pass it to "
+                    f"complete_job_definitions (entry_points={{'{step['Name']}': '<script>.py'}})."
+                )
         if step["Type"] == "Tuning":
             job = step["Arguments"]["TrainingJobDefinition"]
             job["EnableNetworkIsolation"] = bool(network["enable_network_isolation"])
             job["EnableInterContainerTrafficEncryption"] = bool(
                 network["encrypt_inter_container_traffic"]
             )
+
+
+def _all_steps(steps: list) -> list[dict]:
+    """Every step object, including those nested in Condition branches (depth first)."""
+    found = []
+    for step in steps:
+        if not isinstance(step, dict):
+            continue  # a branch may name a step instead of nesting it
+        found.append(step)
+        if step.get("Type") == "Condition":
+            arguments = step.get("Arguments") or {}
+            found += _all_steps([*(arguments.get("IfSteps") or []), *(arguments.get("ElseSteps") or [])])
+    return found

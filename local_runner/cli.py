@@ -1,4 +1,4 @@
-"""python -m local_runner: run, models, approve, reject, rollback, serve, undeploy, status, logs,
+"""python -m local_runner: run, stage, models, approve, reject, rollback, serve, undeploy, status, logs,
 deploy, smoke-test (ENV=local).
 
 Exit codes: 0 success; 1 a step or command failed; 2 a definition or usage error (unsupported step
@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import NoReturn
 
 from env_config import EnvConfigError
-from local_runner import endpoint, lifecycle, params
+from local_runner import endpoint, lifecycle, objectstore, params
 from local_runner.executor import DefinitionError
 from local_runner.expressions import ExpressionError, UnsupportedError
 from local_runner.registry import RegistryError
+from local_runner.settings import SettingsError
 
 
 def _overrides(text: str | None) -> dict[str, str]:
@@ -48,16 +49,32 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--params", help='overrides, e.g. "AccuracyThreshold=0.95 MaxIter=50"')
     run.add_argument("--definition", type=Path, default=lifecycle.DEFINITION)
     run.add_argument("--no-cache", action="store_true", help="run every step, ignore the cache")
+    run.add_argument(
+        "--max-parallel",
+        type=int,
+        help="ParallelismConfiguration.MaxParallelExecutionSteps (as StartPipelineExecution takes it)",
+    )
+    stage = commands.add_parser(
+        "stage", help="put a local file or folder into the object store (code, data)"
+    )
+    stage.add_argument("source", type=Path)
+    stage.add_argument("uri", help="s3://<bucket>/<key or prefix/>")
     commands.add_parser("models", help="list model package versions, status, metrics, lineage")
+    group_help = "model package group (default: the template's, from environments/local.yaml)"
     for name in ("approve", "reject"):
         sub = commands.add_parser(name, help=f"{name} a model package version")
         sub.add_argument("version", type=int)
-    commands.add_parser("rollback", help="reject the champion; the previous one is served again")
+        sub.add_argument("--group", help=group_help)
+    rollback = commands.add_parser(
+        "rollback", help="reject the champion; the previous one is served again"
+    )
+    rollback.add_argument("--group", help=group_help)
     commands.add_parser(
         "repair", help="set unreadable registry files aside and rebuild champion.json"
     )
     serve = commands.add_parser("serve", help="serve the champion on 127.0.0.1:PORT")
     serve.add_argument("--port", type=port_number)
+    serve.add_argument("--group", help=group_help)
     commands.add_parser("undeploy", help="stop the local endpoint")
     commands.add_parser("status", help="last execution, champion, endpoint")
     logs = commands.add_parser("logs", help="a step's logs (latest execution by default)")
@@ -81,6 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         UnsupportedError,
         ExpressionError,
         EnvConfigError,
+        SettingsError,
+        objectstore.ObjectStoreError,
         params.ParamsError,
     ) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -91,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    local = lifecycle.Local.load()
+    local = lifecycle.Local.load(getattr(args, "group", None))
     registry = local.registry
     if args.command == "run":
         result = lifecycle.run(
@@ -99,17 +118,23 @@ def dispatch(args: argparse.Namespace) -> int:
             _overrides(args.params),
             definition_path=args.definition,
             use_cache=not args.no_cache,
+            max_parallel=args.max_parallel,
         )
         for item in result.registered:
             note = " (already registered)" if item.get("duplicate") else ""
             print(f"Registered {item['group']} version {item['version']}: {item['status']}{note}")
             if item["status"] != "Approved":
-                print(f"  approve it: make approve ENV=local VERSION={item['version']}")
+                group = "" if item["group"] == local.group else f" GROUP={item['group']}"
+                print(f"  approve it: make approve ENV=local VERSION={item['version']}{group}")
         if result.status != "Succeeded" and result.failed_step:
             print(f"Logs: make logs ENV=local STEP={result.failed_step}")
         if any(item["status"] == "Approved" for item in result.registered):
             lifecycle.follow_champion(local)  # a running endpoint serves the new champion
         return result.exit_code
+    if args.command == "stage":
+        count = lifecycle.stage_path(args.source, args.uri)
+        print(f"Staged {count} file(s) at {args.uri} ({objectstore.path_for(args.uri)}).")
+        return 0
     if args.command == "models":
         print(lifecycle.describe_versions(local))
         return 0
@@ -158,13 +183,7 @@ def dispatch(args: argparse.Namespace) -> int:
         return lifecycle.deploy(local, args.port or local.port, _overrides(args.params), limit)
     if args.command == "smoke-test":
         port = args.port or (endpoint.status()["proxy"] or {}).get("port") or local.port
-        execution = lifecycle.latest_execution(with_step="Preprocess")
-        if execution is None:
-            raise lifecycle.LocalError("no execution with a test split yet: make run ENV=local")
-        rows, labels = lifecycle.test_rows(
-            execution, int(local.config.get("endpoint.smoke_test.rows"))
-        )
         limit = float(local.config.get("endpoint.smoke_test.max_latency_ms"))
-        lifecycle.smoke_test(port, rows, labels, limit)
+        lifecycle.run_smoke_test(local, port, limit)
         return 0
     raise AssertionError(args.command)

@@ -1,6 +1,8 @@
-"""The local endpoint: training_code/serve.py behind the front proxy (local_runner.proxy).
+"""The local endpoint: the model's inference server behind the front proxy (local_runner.proxy).
 
-deploy(): extract the version's model.tar.gz, start serve.py on a spare port, wait for /ping, point
+Which server runs a model is local_runner.serving's decision (the model's own inference code, or
+this template's training_code/serve.py). deploy(): extract the version's model.tar.gz, start its
+server on a spare port, wait for /ping, point
 the proxy at it (backend.json, atomic rename), check that the proxy now answers with the new
 version, then stop the old serve.py. A new version that does not become healthy is stopped and the
 old one keeps serving. State lives in <home>/endpoint/: proxy.json, backend.json, models/, logs/.
@@ -20,10 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from env_config import REPO_ROOT
-from local_runner import fsutil, objectstore, paths
+from local_runner import fsutil, objectstore, paths, serving
 
-SERVE_SCRIPT = REPO_ROOT / "training_code" / "serve.py"
 HEALTH_TIMEOUT = 60.0
 
 
@@ -36,7 +36,19 @@ def state_dir() -> Path:
 
 
 def serve_script() -> Path:
-    return Path(os.environ.get("LOCAL_RUNNER_SERVE_SCRIPT", SERVE_SCRIPT))
+    return serving.serve_script()
+
+
+def container_of(record: dict[str, Any]) -> dict[str, Any]:
+    """The registered inference container (Image, ModelDataUrl, Environment) of a version."""
+    containers = ((record.get("Request") or {}).get("InferenceSpecification") or {}).get(
+        "Containers"
+    ) or [{}]
+    return {
+        "Image": record.get("Image", ""),
+        **containers[0],
+        "ModelDataUrl": record["ModelDataUrl"],
+    }
 
 
 def _read(name: str) -> dict[str, Any] | None:
@@ -109,7 +121,7 @@ def _healthy(port: int) -> tuple[bool, dict[str, str]]:
         return False, {}
 
 
-def _spawn(argv: list[str], log: Path) -> subprocess.Popen:
+def _spawn(argv: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as handle:
         return subprocess.Popen(
@@ -120,7 +132,7 @@ def _spawn(argv: list[str], log: Path) -> subprocess.Popen:
             start_new_session=True,  # outlives `make`: the endpoint runs until undeploy
             # One OpenMP thread: a request predicts a few rows, and idle OpenMP workers spinning
             # on a busy laptop cost far more (tens of ms) than they could save.
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"},
+            env=env or {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"},
         )
 
 
@@ -216,7 +228,7 @@ def deploy(record: dict[str, Any], port: int, out=print) -> dict[str, Any]:
         and proxy
         and proxy["port"] == port
         and current.get("sha256") == record["ModelDataSha256"]
-        and _ours(current["pid"], "serve.py")
+        and _ours(current["pid"], current.get("marker", "serve.py"))
         and _ours(proxy["pid"], "local_runner.proxy")
         and _healthy(port)[0]
     ):
@@ -227,23 +239,16 @@ def deploy(record: dict[str, Any], port: int, out=print) -> dict[str, Any]:
     backend_port = free_port()
     version = record["ModelPackageVersion"]
     log = state_dir() / "logs" / f"serve-v{version}-{backend_port}.log"
-    process = _spawn(
-        [
-            sys.executable,
-            str(serve_script()),
-            "--model-dir",
-            str(model_dir),
-            "--port",
-            str(backend_port),
-            "--host",
-            "127.0.0.1",
-        ],
-        log,
-    )
+    container = container_of(record)
+    try:
+        argv, marker = serving.server_command(container, model_dir, backend_port)
+    except serving.ServingError as error:
+        raise EndpointError(f"version {version}: {error}") from error
+    process = _spawn(argv, log, serving.server_environment(container, argv))
     deadline = time.time() + HEALTH_TIMEOUT
     while not _healthy(backend_port)[0]:
         if process.poll() is not None or time.time() > deadline:
-            _stop(process.pid, "serve.py")
+            _stop(process.pid, marker)
             text = log.read_text(errors="replace") if log.exists() else ""
             tail = "\n".join(text.splitlines()[-20:])
             raise EndpointError(
@@ -258,6 +263,7 @@ def deploy(record: dict[str, Any], port: int, out=print) -> dict[str, Any]:
         "group": record["ModelPackageGroupName"],
         "sha256": record["ModelDataSha256"],
         "model_dir": str(model_dir),
+        "marker": marker,
         "log": str(log),
         "started": time.time(),
     }
@@ -272,7 +278,7 @@ def deploy(record: dict[str, Any], port: int, out=print) -> dict[str, Any]:
         time.sleep(0.05)
     if current and current["pid"] != process.pid:
         time.sleep(0.5)  # let requests already forwarded to the old backend finish
-        _stop(current["pid"], "serve.py")
+        _stop(current["pid"], current.get("marker", "serve.py"))
         out(f"Switched 127.0.0.1:{port} from version {current.get('version')} to {version}.")
     else:
         out(f"Serving version {version} on 127.0.0.1:{port}.")
@@ -284,7 +290,7 @@ def undeploy(out=print) -> bool:
     for name, marker in (("backend.json", "serve.py"), ("proxy.json", "local_runner.proxy")):
         state = _read(name)
         if state:
-            _stop(state["pid"], marker)
+            _stop(state["pid"], state.get("marker", marker))
             (state_dir() / name).unlink(missing_ok=True)
             stopped = True
     out("Endpoint stopped." if stopped else "No local endpoint was running.")

@@ -7,7 +7,10 @@ attributes of the resolved request, plus the content hash of every S3 input) mat
 earlier run within CacheConfig.ExpireAfter are reused and shown as cached.
 
 Before anything runs, the whole definition is checked: an unsupported step type, function,
-condition or execution variable is an error that names it; nothing is silently skipped.
+condition or execution variable is an error that names it (and, for a step only AWS can run, how
+to stub it); nothing is silently skipped. Independent steps run in parallel, up to the definition's
+ParallelismConfiguration.MaxParallelExecutionSteps (given like StartPipelineExecution's, or in the
+definition; SageMaker's default, 50, otherwise).
 """
 
 from __future__ import annotations
@@ -18,14 +21,28 @@ import os
 import re
 import secrets
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from env_config import REPO_ROOT
-from local_runner import fsutil, jobs, objectstore, params, paths
+from local_runner import (
+    fsutil,
+    jobs,
+    lambda_step,
+    lineage,
+    objectstore,
+    params,
+    paths,
+    serving,
+    stubs,
+    transform,
+    tuning,
+)
 from local_runner.expressions import (
     CONDITION_TYPES,
     EXECUTION_VARIABLES,
@@ -40,8 +57,21 @@ from local_runner.expressions import (
     resolve,
 )
 from local_runner.registry import PENDING, Registry
+from local_runner.settings import StepSettings
 
-SUPPORTED_STEPS = ("Processing", "Training", "Condition", "Fail", "RegisterModel", "Model")
+SUPPORTED_STEPS = (
+    "Processing",
+    "Training",
+    "Condition",
+    "Fail",
+    "RegisterModel",
+    "Model",
+    "Transform",
+    "Tuning",
+    "Lambda",
+)
+DEFAULT_PARALLELISM = 50  # SageMaker's MaxParallelExecutionSteps when the definition sets none
+DONE = ("Succeeded", "Cached", "Stubbed")
 CACHEABLE = {
     "Processing": ("AppSpecification", "Environment", "ProcessingInputs"),
     "Training": (
@@ -53,10 +83,13 @@ CACHEABLE = {
         "HyperParameters",
         "InputDataConfig",
     ),
-}
-UNSUPPORTED_HINTS = {
-    "Tuning": " Hyperparameter tuning runs on SageMaker only: set pipeline.tuning.enabled: false "
-    "in environments/local.yaml (tuning jobs carry no entry point to run here).",
+    # SageMaker's cache-key attributes of a tuning step (its trials are reused with it)
+    "Tuning": (
+        "HyperParameterTuningJobConfig",
+        "TrainingJobDefinition",
+        "TrainingJobDefinitions",
+        "WarmStartConfig",
+    ),
 }
 EXIT_OK, EXIT_STEP_FAILED, EXIT_DEFINITION, EXIT_FAIL_STEP = 0, 1, 2, 3
 
@@ -183,14 +216,68 @@ def _walk_conditions(conditions: Any, where: str) -> None:
             _walk_conditions(condition.get("Conditions"), where)
 
 
-def check(definition: dict[str, Any], nodes: dict[str, StepNode]) -> list[str]:
-    """Validate everything up front; returns the steps in a topological order."""
-    for node in nodes.values():
-        if node.type not in SUPPORTED_STEPS:
+def _check_kind(node: StepNode, settings: StepSettings) -> None:
+    """A step type this runner runs, or one the user stubbed; else say how to stub it."""
+    if node.name in settings.stubs:
+        return
+    hint = stubs.how_to_stub(node.name, node.type, settings.where)
+    if node.type == "Lambda":
+        function = str(node.spec.get("FunctionArn", ""))
+        handler = lambda_step.handler_for(function, settings.lambdas)
+        if handler is None:
             raise UnsupportedError(
-                f"step {node.name}: type '{node.type}' is not supported by the local runner "
-                f"(supported: {', '.join(SUPPORTED_STEPS)}).{UNSUPPORTED_HINTS.get(node.type, '')}"
+                f"step {node.name}: Lambda function '{function}' has no local handler; map it in "
+                f"{settings.where}: local_runner: lambdas: "
+                f"{lambda_step.function_name(function)}: path/to/file.py:handler, or {hint}."
             )
+        problem = lambda_step.handler_problem(handler)
+        if problem:
+            raise UnsupportedError(f"step {node.name}: Lambda handler {handler}: {problem}.")
+    elif node.type in stubs.STUB_ONLY:
+        raise UnsupportedError(
+            f"step {node.name}: type '{node.type}' runs only on AWS; to run the pipeline "
+            f"locally, {hint}."
+        )
+    elif node.type not in SUPPORTED_STEPS:
+        raise UnsupportedError(
+            f"step {node.name}: type '{node.type}' is not supported by the local runner "
+            f"(supported: {', '.join(SUPPORTED_STEPS)}); to run the pipeline anyway, {hint}."
+        )
+    if node.type == "Transform":
+        transform.check(node.spec.get("Arguments") or {}, node.name)
+    if node.type == "Tuning":
+        tuning.check(node.spec.get("Arguments") or {}, node.name)
+
+
+def runnable_problems(nodes: dict[str, StepNode], settings: StepSettings) -> list[str]:
+    """What stops a job step from running on this machine (entry points, images, the sandbox),
+    from local_runner.jobs.check_runnable (the jobs half of issue 13; absent before it lands).
+    A tuning step is checked as the training job its trials run."""
+    check_runnable = getattr(jobs, "check_runnable", None)
+    if check_runnable is None:
+        return []
+    problems: list[str] = []
+    for node in nodes.values():
+        if node.name in settings.stubs:
+            continue
+        arguments = node.spec.get("Arguments") or {}
+        kind = node.type
+        if kind == "Tuning":
+            kind = "Training"
+            arguments = tuning.training_request(arguments.get("TrainingJobDefinition") or {}, {})
+        problems += check_runnable(kind, arguments, None, node.name)
+    return problems
+
+
+def check(
+    definition: dict[str, Any],
+    nodes: dict[str, StepNode],
+    settings: StepSettings | None = None,
+) -> list[str]:
+    """Validate everything up front; returns the steps in a topological order."""
+    settings = settings or StepSettings()
+    for node in nodes.values():
+        _check_kind(node, settings)
         arguments = node.spec.get("Arguments") or {}
         if node.type == "Condition":
             _walk_conditions(arguments.get("Conditions"), node.name)
@@ -281,6 +368,8 @@ def _input_uris(node_type: str, arguments: dict[str, Any]) -> list[str]:
         return [
             i["S3Input"]["S3Uri"] for i in arguments.get("ProcessingInputs") or [] if "S3Input" in i
         ]
+    if node_type == "Tuning":
+        arguments = arguments.get("TrainingJobDefinition") or {}
     return [
         c["DataSource"]["S3DataSource"]["S3Uri"]
         for c in arguments.get("InputDataConfig") or []
@@ -292,6 +381,12 @@ def _output_uris(node_type: str, properties: dict[str, Any]) -> list[str]:
     if node_type == "Processing":
         outputs = (properties.get("ProcessingOutputConfig") or {}).get("Outputs") or []
         return [o["S3Output"]["S3Uri"] for o in outputs]
+    if node_type == "Tuning":  # every trial's model: get_top_model_s3_uri(top_k=n) may read any
+        return [
+            s["ModelArtifacts"]["S3ModelArtifacts"]
+            for s in properties.get("TrainingJobSummaries") or []
+            if (s.get("ModelArtifacts") or {}).get("S3ModelArtifacts")
+        ]
     return [properties["ModelArtifacts"]["S3ModelArtifacts"]]
 
 
@@ -369,8 +464,12 @@ class Executor:
         use_cache: bool = True,
         out: Callable[[str], None] | None = None,
         definition_sha256: str = "",
+        settings: StepSettings | None = None,
+        parallelism: dict[str, Any] | None = None,
     ):
         self.definition = definition
+        self.settings = settings or StepSettings()
+        self._lock = threading.RLock()
         self.pipeline_name = pipeline_name
         self.region = region
         self.account = account
@@ -383,7 +482,16 @@ class Executor:
         )
         self.parameters = resolve_parameters(definition, overrides or {})
         self.nodes = flatten(definition)
-        self.order = check(definition, self.nodes)
+        self.order = check(definition, self.nodes, self.settings)
+        # SageMaker takes ParallelismConfiguration with CreatePipeline/StartPipelineExecution
+        # (given here), a definition may carry it too; else SageMaker's default.
+        parallelism = parallelism or definition.get("ParallelismConfiguration") or {}
+        self.max_parallel = int(parallelism.get("MaxParallelExecutionSteps") or DEFAULT_PARALLELISM)
+        if self.max_parallel < 1:
+            raise DefinitionError(
+                f"ParallelismConfiguration.MaxParallelExecutionSteps must be >= 1, got "
+                f"{self.max_parallel}."
+            )
 
     # -- context helpers --
     def _read_property_file(self, reference: PropertyFileRef) -> Any:
@@ -417,10 +525,18 @@ class Executor:
             raise ExpressionError(f"{what}: {uri} is not valid JSON ({error}).") from error
 
     def _say(self, line: str) -> None:
-        self.out(line)
+        with self._lock:
+            self.out(line)
 
     # -- the run --
     def run(self, execution_id: str | None = None) -> ExecutionResult:
+        # Jobs are checked here, not at construction: the caller stages code and data in between.
+        problems = runnable_problems(self.nodes, self.settings)
+        if problems:
+            raise UnsupportedError(
+                "the definition cannot run on this machine (nothing has run):\n  "
+                + "\n  ".join(problems)
+            )
         execution_id = execution_id or new_execution_id()
         folder = paths.runs_dir() / execution_id
         folder.mkdir(parents=True, exist_ok=True)
@@ -452,47 +568,9 @@ class Executor:
             f"(folder {folder})"
         )
         self._record(result, started)
-        stop: str | None = None
-        width = max(len(name) for name in self.order)
-        for index, name in enumerate(self.order, 1):
-            node = self.nodes[name]
-            tag = f"[{index}/{len(self.order)}] {name:<{width}} {node.type:<13}"
-            reason = stop or self._not_runnable(node, results)
-            if reason:
-                results[name] = StepResult(name, node.type, "NotRun", detail=reason)
-                self._say(f"{tag} not run: {reason}")
-                continue
-            self._say(f"{tag} started")
-            step_started = time.time()
-            try:
-                step_result = self._run_step(node, execution_id, folder)
-            except (ExpressionError, UnsupportedError, DefinitionError) as error:
-                step_result = StepResult(name, node.type, "Failed", detail=str(error))
-            except jobs.JobFailed as error:
-                step_result = StepResult(
-                    name,
-                    node.type,
-                    "Failed",
-                    detail=error.reason,
-                    exit_code=error.exit_code,
-                    log=str(error.log),
-                )
-                step_result.properties = {"stderr_tail": error.stderr_tail}
-            except Exception as error:  # a bug or an I/O error: report it like a failed job
-                step_result = StepResult(
-                    name, node.type, "Failed", detail=f"{type(error).__name__}: {error}"
-                )
-            step_result.seconds = time.time() - step_started
-            results[name] = step_result
-            if step_result.status in ("Succeeded", "Cached"):
-                self.context.steps[name] = step_result.properties
-            self._report(tag, step_result)
-            if step_result.status == "Failed":
-                result.status = "Failed"
-                result.failure = f"{name}: {step_result.detail}"
-                result.exit_code = EXIT_FAIL_STEP if node.type == "Fail" else EXIT_STEP_FAILED
-                stop = f"the execution stopped after {name} failed"
-            self._record(result, started)
+        self._width = max(len(name) for name in self.order)
+        self._started_count = 0
+        self._schedule(result, execution_id, folder, started)
         if result.status == "Executing":
             result.status = "Succeeded"
         self._record(result, started)
@@ -503,6 +581,90 @@ class Executor:
             f"({cached} step(s) cached)" + (f": {result.failure}" if result.failure else "")
         )
         return result
+
+    def _schedule(
+        self, result: ExecutionResult, execution_id: str, folder: Path, started: float
+    ) -> None:
+        """Start every step whose dependencies are done, up to max_parallel at once; after a
+        failure, start nothing new and let running steps finish (as SageMaker does)."""
+        results = result.steps
+        pending = list(self.order)
+        running: dict[Future, str] = {}
+        stop: str | None = None
+        with ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
+            while pending or running:
+                for name in list(pending):
+                    node = self.nodes[name]
+                    if not all(d in results for d in node.depends):
+                        continue
+                    reason = stop or self._not_runnable(node, results)
+                    if reason:
+                        pending.remove(name)
+                        with self._lock:
+                            results[name] = StepResult(name, node.type, "NotRun", detail=reason)
+                        self._say(f"{self._tag(node, None)} not run: {reason}")
+                        continue
+                    if len(running) >= self.max_parallel:
+                        break
+                    pending.remove(name)
+                    with self._lock:
+                        self._started_count += 1
+                        index = self._started_count
+                    self._say(f"{self._tag(node, index)} started")
+                    future = pool.submit(self._timed_step, node, execution_id, folder)
+                    running[future] = name
+                    future.index = index  # type: ignore[attr-defined]
+                if not running:
+                    if pending:  # cannot happen after check(); never spin
+                        raise DefinitionError(f"steps {pending} can never start.")
+                    break
+                finished, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in finished:
+                    name = running.pop(future)
+                    node = self.nodes[name]
+                    step_result = future.result()
+                    with self._lock:
+                        results[name] = step_result
+                        if step_result.status in DONE:
+                            self.context.steps[name] = step_result.properties
+                    self._report(self._tag(node, future.index), step_result)  # type: ignore
+                    if step_result.status == "Failed" and result.status != "Failed":
+                        result.status = "Failed"
+                        result.failure = f"{name}: {step_result.detail}"
+                        result.exit_code = (
+                            EXIT_FAIL_STEP if node.type == "Fail" else EXIT_STEP_FAILED
+                        )
+                        stop = f"the execution stopped after {name} failed"
+                    self._record(result, started)
+
+    def _tag(self, node: StepNode, index: int | None) -> str:
+        position = f"[{index}/{len(self.order)}]" if index else "[-]"
+        return f"{position} {node.name:<{self._width}} {node.type:<13}"
+
+    def _timed_step(self, node: StepNode, execution_id: str, folder: Path) -> StepResult:
+        """Run one step (in a worker thread); every error becomes a Failed result."""
+        name = node.name
+        step_started = time.time()
+        try:
+            step_result = self._run_step(node, execution_id, folder, step_started)
+        except (ExpressionError, UnsupportedError, DefinitionError) as error:
+            step_result = StepResult(name, node.type, "Failed", detail=str(error))
+        except jobs.JobFailed as error:
+            step_result = StepResult(
+                name,
+                node.type,
+                "Failed",
+                detail=error.reason,
+                exit_code=error.exit_code,
+                log=str(error.log),
+            )
+            step_result.properties = {"stderr_tail": error.stderr_tail}
+        except Exception as error:  # a bug or an I/O error: report it like a failed job
+            step_result = StepResult(
+                name, node.type, "Failed", detail=f"{type(error).__name__}: {error}"
+            )
+        step_result.seconds = time.time() - step_started
+        return step_result
 
     def _not_runnable(self, node: StepNode, results: dict[str, StepResult]) -> str | None:
         if node.branch:
@@ -522,9 +684,10 @@ class Executor:
             self._say(
                 f"{tag} cached ({step.seconds:.1f}s; reused from execution {step.cached_from})"
             )
-        elif step.status == "Succeeded":
+        elif step.status in ("Succeeded", "Stubbed"):
             extra = f" - {step.detail}" if step.detail else ""
-            self._say(f"{tag} succeeded ({step.seconds:.1f}s){extra}")
+            verb = "succeeded" if step.status == "Succeeded" else "Stubbed"
+            self._say(f"{tag} {verb} ({step.seconds:.1f}s){extra}")
         else:
             self._say(f"{tag} FAILED ({step.seconds:.1f}s): {step.detail}")
             if step.exit_code is not None:
@@ -538,6 +701,10 @@ class Executor:
                 self._say(f"    full log: {step.log} (and stdout.log beside it)")
 
     def _record(self, result: ExecutionResult, started: float) -> None:
+        with self._lock:
+            self._write_record(result, started)
+
+    def _write_record(self, result: ExecutionResult, started: float) -> None:
         fsutil.write_json(
             result.folder / "execution.json",
             {
@@ -552,7 +719,7 @@ class Executor:
                 "Parameters": self.parameters,
                 "DefinitionSha256": self.definition_sha256,
                 "Registered": result.registered,
-                "StepOrder": list(result.steps),
+                "StepOrder": [name for name in self.order if name in result.steps],
                 "Steps": {
                     name: {
                         "Type": s.type,
@@ -564,18 +731,32 @@ class Executor:
                         "Log": s.log,
                         "Properties": s.properties if s.status != "Failed" else {},
                     }
-                    for name, s in result.steps.items()
+                    for name, s in list(result.steps.items())
                 },
             },
         )
         self._last_result = result
 
     # -- steps --
-    def _run_step(self, node: StepNode, execution_id: str, folder: Path) -> StepResult:
+    def _run_step(
+        self, node: StepNode, execution_id: str, folder: Path, step_started: float
+    ) -> StepResult:
         arguments = node.spec.get("Arguments") or {}
+        context = self.context.at(
+            time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(step_started))
+        )  # ExecutionVariables.CURRENT_DATETIME is the step's own start time
+        if node.name in self.settings.stubs:
+            declared = stubs.properties(node.name, node.type, self.settings.stubs[node.name])
+            return StepResult(
+                node.name,
+                node.type,
+                "Stubbed",
+                detail=f"declared outputs from {self.settings.where}",
+                properties=declared,
+            )
         if node.type == "Condition":
-            return self._condition(node, arguments)
-        resolved = resolve(arguments, self.context)
+            return self._condition(node, arguments, context)
+        resolved = resolve(arguments, context)
         if node.type == "Fail":
             message = resolved.get("ErrorMessage", "")
             return StepResult(node.name, node.type, "Failed", detail=str(message))
@@ -583,13 +764,119 @@ class Executor:
             return self._register(node, resolved, execution_id)
         if node.type == "Model":
             return self._model(node, resolved)
+        if node.type == "Lambda":
+            return self._lambda(node, resolved, folder)
+        job_name = re.sub(r"[^A-Za-z0-9-]", "-", f"pipelines-{execution_id}-{node.name}")[:63]
+        if node.type == "Transform":
+            return self._transform(node, resolved, job_name, folder)
+        if node.type == "Tuning":
+            return self._tuning(node, resolved, job_name, folder, execution_id)
         return self._job(node, resolved, execution_id, folder)
 
-    def _condition(self, node: StepNode, arguments: dict[str, Any]) -> StepResult:
+    def _lambda(self, node: StepNode, arguments: dict[str, Any], folder: Path) -> StepResult:
+        handler = lambda_step.handler_for(str(node.spec["FunctionArn"]), self.settings.lambdas)
+        try:
+            properties = lambda_step.invoke(
+                handler, arguments, node.spec.get("OutputParameters") or [], folder / node.name
+            )
+        except lambda_step.LambdaFailed as error:
+            return StepResult(node.name, node.type, "Failed", detail=str(error))
+        values = ", ".join(f"{p['Name']}={p['Value']}" for p in properties["OutputParameters"])
+        return StepResult(
+            node.name, node.type, "Succeeded", detail=f"{handler}: {values}", properties=properties
+        )
+
+    def _container_of(self, node: StepNode, model_name: str) -> dict[str, Any]:
+        record = paths.home() / "models" / f"{model_name}.json"
+        if not record.is_file():
+            raise ExpressionError(
+                f"step {node.name}: model '{model_name}' was not created in this run; create it "
+                "with a model step (CreateModel) before the transform."
+            )
+        model = fsutil.read_json(record)
+        container = model.get("PrimaryContainer") or next(iter(model.get("Containers") or []), None)
+        if not container or not container.get("ModelDataUrl"):
+            raise ExpressionError(f"step {node.name}: model '{model_name}' has no ModelDataUrl.")
+        return container
+
+    def _transform(
+        self, node: StepNode, arguments: dict[str, Any], job_name: str, folder: Path
+    ) -> StepResult:
+        container = self._container_of(node, str(arguments.get("ModelName")))
+        arn = f"arn:aws:sagemaker:{self.region}:{self.account}:transform-job/{job_name.lower()}"
+        try:
+            properties = transform.run(
+                arguments, node.name, job_name, container, folder / node.name, arn, self._say
+            )
+        except (transform.TransformFailed, serving.ServingError) as error:
+            return StepResult(node.name, node.type, "Failed", detail=str(error))
+        output = properties["TransformOutput"]["S3OutputPath"]
+        return StepResult(
+            node.name, node.type, "Succeeded", detail=f"output {output}", properties=properties
+        )
+
+    def _tuning(
+        self,
+        node: StepNode,
+        arguments: dict[str, Any],
+        job_name: str,
+        folder: Path,
+        execution_id: str,
+    ) -> StepResult:
+        tuning_job = job_name[:32].rstrip("-")
+
+        def train(request: dict[str, Any], trial: str) -> dict[str, Any]:
+            spec = jobs.JobSpec(
+                node.name, trial, folder / node.name / trial, self.region, self.account
+            )
+            return jobs.run_training(request, spec)
+
+        log = folder / node.name / "stdout.log"  # `make logs STEP=<tuning step>`: the trials
+        log.parent.mkdir(parents=True, exist_ok=True)
+
+        def say(line: str) -> None:
+            with log.open("a", encoding="utf-8") as handle:
+                handle.write(line.strip() + "\n")
+            self._say(line)
+
+        return self._cached(
+            node,
+            arguments,
+            execution_id,
+            lambda: self._tuning_result(node, arguments, tuning_job, train, say),
+        )
+
+    def _tuning_result(
+        self,
+        node: StepNode,
+        arguments: dict[str, Any],
+        tuning_job: str,
+        train: Callable[[dict[str, Any], str], dict[str, Any]],
+        say: Callable[[str], None],
+    ) -> StepResult:
+        properties = tuning.run(arguments, node.name, tuning_job, train, say)
+        properties["HyperParameterTuningJobArn"] = (
+            f"arn:aws:sagemaker:{self.region}:{self.account}:hyper-parameter-tuning-job/"
+            f"{tuning_job.lower()}"
+        )
+        best = properties["BestTrainingJob"]
+        metric = best["FinalHyperParameterTuningJobObjectiveMetric"]
+        return StepResult(
+            node.name,
+            node.type,
+            "Succeeded",
+            detail=(
+                f"best of {len(properties['TrainingJobSummaries'])}: {best['TrainingJobName']} "
+                f"{metric['MetricName']}={metric['Value']:g} {best['TunedHyperParameters']}"
+            ),
+            properties=properties,
+        )
+
+    def _condition(self, node: StepNode, arguments: dict[str, Any], context: Context) -> StepResult:
         outcomes = []
         for condition in arguments.get("Conditions") or []:
-            value = evaluate(condition, self.context)
-            outcomes.append(f"{describe(condition, self.context)} is {value}")
+            value = evaluate(condition, context)
+            outcomes.append(f"{describe(condition, context)} is {value}")
             if not value:
                 break  # all conditions must hold; the first false one is the reason
         outcome = all(o.endswith("True") for o in outcomes)
@@ -604,6 +891,30 @@ class Executor:
     def _job(
         self, node: StepNode, arguments: dict[str, Any], execution_id: str, folder: Path
     ) -> StepResult:
+        def run() -> StepResult:
+            job_name = re.sub(r"[^A-Za-z0-9-]", "-", f"pipelines-{execution_id}-{node.name}")[:63]
+            spec = jobs.JobSpec(node.name, job_name, folder / node.name, self.region, self.account)
+            if node.type == "Processing":
+                properties = jobs.run_processing(arguments, spec)
+            else:
+                properties = jobs.run_training(arguments, spec)
+            metrics = properties.get("FinalMetricDataList") or []
+            detail = ", ".join(f"{m['MetricName']}={m['Value']:g}" for m in metrics)
+            return StepResult(
+                node.name, node.type, "Succeeded", detail=detail, properties=properties
+            )
+
+        return self._cached(node, arguments, execution_id, run)
+
+    def _cached(
+        self,
+        node: StepNode,
+        arguments: dict[str, Any],
+        execution_id: str,
+        run: Callable[[], StepResult],
+    ) -> StepResult:
+        """The step from the cache when CacheConfig allows and an entry matches; else run it and
+        record an entry (with the content hash of its outputs)."""
         cache = node.spec.get("CacheConfig") or {}
         key = entry_file = None
         if self.use_cache and cache.get("Enabled"):
@@ -619,12 +930,8 @@ class Executor:
                     properties=hit["properties"],
                     cached_from=hit["execution_id"],
                 )
-        job_name = re.sub(r"[^A-Za-z0-9-]", "-", f"pipelines-{execution_id}-{node.name}")[:63]
-        spec = jobs.JobSpec(node.name, job_name, folder / node.name, self.region, self.account)
-        if node.type == "Processing":
-            properties = jobs.run_processing(arguments, spec)
-        else:
-            properties = jobs.run_training(arguments, spec)
+        result = run()
+        properties = result.properties
         if entry_file is not None:
             fsutil.write_json(
                 entry_file,
@@ -639,11 +946,7 @@ class Executor:
                     },
                 },
             )
-        detail = ""
-        metrics = properties.get("FinalMetricDataList") or []
-        if metrics:
-            detail = ", ".join(f"{m['MetricName']}={m['Value']:g}" for m in metrics)
-        return StepResult(node.name, node.type, "Succeeded", detail=detail, properties=properties)
+        return result
 
     @staticmethod
     def _cache_hit(node: StepNode, entry_file: Path, expire: float) -> dict[str, Any] | None:
@@ -667,13 +970,13 @@ class Executor:
                 f"step {node.name}: InferenceSpecification.Containers[0].ModelDataUrl is missing."
             )
         container = containers[0]
+        documents = self._metrics_documents(node, arguments)
         statistics = ((arguments.get("ModelMetrics") or {}).get("ModelQuality") or {}).get(
             "Statistics"
         ) or {}
-        metrics: dict[str, Any] = {}
-        if statistics.get("S3Uri"):
-            metrics = self._read_s3_json(statistics["S3Uri"], f"{node.name} ModelMetrics")
+        metrics = documents.get("ModelQuality.Statistics") or next(iter(documents.values()), {})
         lineage = self._lineage(execution_id)
+        lineage["MetricsDocuments"] = documents
         record = self.registry.register(
             group,
             model_data_url=container["ModelDataUrl"],
@@ -686,14 +989,15 @@ class Executor:
             description=arguments.get("ModelPackageDescription", ""),
             request=arguments,
         )
-        self._last_result.registered.append(
-            {
-                "group": group,
-                "version": record["ModelPackageVersion"],
-                "status": record["ModelApprovalStatus"],
-                "duplicate": bool(record.get("Duplicate")),
-            }
-        )
+        with self._lock:
+            self._last_result.registered.append(
+                {
+                    "group": group,
+                    "version": record["ModelPackageVersion"],
+                    "status": record["ModelApprovalStatus"],
+                    "duplicate": bool(record.get("Duplicate")),
+                }
+            )
         return StepResult(
             node.name,
             node.type,
@@ -714,15 +1018,35 @@ class Executor:
             },
         )
 
+    def _metrics_documents(self, node: StepNode, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Every JSON document of ModelMetrics and DriftCheckBaselines (ModelQuality.Statistics,
+        Bias.Report, Explainability.Report, ...), keyed by where it sits."""
+        documents: dict[str, Any] = {}
+        for root in ("ModelMetrics", "DriftCheckBaselines"):
+            for section, sources in (arguments.get(root) or {}).items():
+                for kind, source in (sources or {}).items():
+                    uri = source.get("S3Uri") if isinstance(source, dict) else None
+                    content = str(source.get("ContentType", "application/json"))
+                    if uri and "json" in content:
+                        key = (
+                            section + "." + kind
+                            if root == "ModelMetrics"
+                            else f"{root}.{section}.{kind}"
+                        )
+                        documents[key] = self._read_s3_json(uri, f"{node.name} {root}.{key}")
+        return documents
+
     def _lineage(self, execution_id: str) -> dict[str, Any]:
-        data = {}
-        for name, value in self.parameters.items():
-            if isinstance(value, str) and value.startswith("s3://") and name.endswith("DataUri"):
-                data[name] = {"uri": value, "sha256": objectstore.content_hash(value)}
-        code = sorted(
-            {uri for uri in _strings(self.definition) if re.search(r"/code/[0-9a-f]{6,}/?$", uri)}
-        )
+        with self._lock:
+            steps = dict(self.context.steps)
+        found = lineage.collect(steps)
+        by_value = {v: k for k, v in self.parameters.items() if isinstance(v, str)}
+        data = {  # named after the parameter that supplied the URI, when one did
+            by_value.get(item["uri"], key): item for key, item in found["Data"].items()
+        }
+        code = found["Code"]
         return {
+            "Inputs": found["Inputs"],
             "PipelineName": self.pipeline_name,
             "PipelineExecutionId": execution_id,
             "DefinitionSha256": self.definition_sha256,
@@ -736,7 +1060,7 @@ class Executor:
                     for key in ("ProcessingJobName", "TrainingJobName", "ModelArtifacts")
                     if key in props
                 }
-                for name, props in self.context.steps.items()
+                for name, props in steps.items()
             },
         }
 

@@ -65,6 +65,18 @@ class Context:
         self.read_property_file = read_property_file
         self.read_s3_json = read_s3_json
 
+    def at(self, current_datetime: str) -> Context:
+        """The same context as one step sees it: ExecutionVariables.CURRENT_DATETIME is that
+        step's start time (SageMaker evaluates it per step), everything else is shared."""
+        view = Context(
+            self.parameters,
+            {**self.execution, "CurrentDateTime": current_datetime},
+            self.read_property_file,
+            self.read_s3_json,
+        )
+        view.steps = self.steps
+        return view
+
 
 _TOKEN = re.compile(r"\.?([A-Za-z0-9_:\-]+)|\[(\d+)\]|\['([^']*)'\]|\[\"([^\"]*)\"\]")
 
@@ -112,6 +124,8 @@ def navigate(root: Any, parts: list[str | int], where: str) -> Any:
                 names = [next((i[f] for f in NAME_FIELDS if f in i), "?") for i in node]
                 raise ExpressionError(f"{walked}['{part}'] does not exist (there are: {names}).")
             node = matches[0]
+            if walked.endswith("OutputParameters") and set(node) == {"Name", "Value"}:
+                node = node["Value"]  # Lambda/Callback: OutputParameters['x'] is x's value
             walked += f"['{part}']"
         elif isinstance(node, dict):
             if part not in node:

@@ -5,27 +5,27 @@ Make targets (mk/local.mk) are thin layers over these functions.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
+import re
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import code_bundle
 from env_config import REPO_ROOT, EnvConfig, load
-from local_runner import endpoint, fsutil, objectstore, paths
+from local_runner import endpoint, fsutil, lineage, objectstore, paths, smoke
 from local_runner.executor import (
     EXIT_FAIL_STEP,
     DefinitionError,
     ExecutionResult,
     Executor,
+    flatten,
     load_definition,
 )
 from local_runner.registry import APPROVED, PENDING, Registry
+from local_runner.settings import StepSettings
 
 DEFINITION = REPO_ROOT / "build" / "local" / "pipeline-definition.json"
 SAMPLE_DATA = REPO_ROOT / "data" / "raw" / "breast_cancer.csv"
@@ -38,20 +38,26 @@ class LocalError(RuntimeError):
 
 @dataclass
 class Local:
-    """The local environment's names, all derived from environments/local.yaml."""
+    """The local environment's names, all derived from environments/local.yaml; `group_name`
+    picks another model package group (one another definition registers into)."""
 
     config: EnvConfig
+    group_name: str | None = None
 
     @classmethod
-    def load(cls) -> Local:
+    def load(cls, group: str | None = None) -> Local:
         config = load("local")
         if not config.is_local:
             raise LocalError("the local runner serves ENV=local only.")
-        return cls(config)
+        return cls(config, group)
 
     @property
     def group(self) -> str:
-        return self.config.model_package_group
+        return self.group_name or self.config.model_package_group
+
+    @property
+    def is_template_group(self) -> bool:
+        return self.group == self.config.model_package_group
 
     @property
     def champion_uri(self) -> str:
@@ -59,8 +65,12 @@ class Local:
 
     @property
     def registry(self) -> Registry:
+        """Only the template's group publishes its champion where the template's Evaluate reads
+        it (champion/current/); another group's approvals must never overwrite that."""
         return Registry(
-            self.champion_uri, region=self.config.region, account=self.config.account_id
+            self.champion_uri if self.is_template_group else None,
+            region=self.config.region,
+            account=self.config.account_id,
         )
 
     @property
@@ -119,6 +129,79 @@ def stage_code(local: Local) -> str:
     return uri
 
 
+def registry_for(local: Local, definition: dict[str, Any]) -> Registry:
+    """The template's registry (which publishes the champion for its Evaluate) only when every
+    RegisterModel step of the definition registers into the template's group."""
+    groups = {
+        str((node.spec.get("Arguments") or {}).get("ModelPackageGroupName"))
+        for node in flatten(definition).values()
+        if node.type == "RegisterModel"
+    }
+    if groups <= {local.config.model_package_group}:
+        return local.registry
+    return Local(local.config, next(iter(groups))).registry  # any other group: no publication
+
+
+def definition_problems(definition: dict[str, Any]) -> list[str]:
+    """What SageMaker's API model refuses in the definition (definition_check, botocore only),
+    once that package is installed beside this one; the runner's own checks follow."""
+    try:
+        from definition_check import validate
+    except ImportError:
+        return []
+    return [str(problem) for problem in validate(definition)]
+
+
+def pipeline_name(local: Local, definition_path: Path) -> str:
+    if definition_path.resolve() == DEFINITION.resolve():
+        return local.config.get("resources.pipeline_name")
+    return re.sub(r"[^A-Za-z0-9-]+", "-", definition_path.stem).strip("-")[:82] or "pipeline"
+
+
+def stage_path(source: Path, uri: str) -> int:
+    """A local file or folder into the object store at uri (a folder's files under the prefix)."""
+    if source.is_dir():
+        return objectstore.upload_dir(source, uri)
+    if source.is_file():
+        target = uri if not uri.endswith("/") else uri + source.name
+        objectstore.put_file(source, target)
+        return 1
+    raise LocalError(f"{source}: no such file or folder to stage.")
+
+
+def code_locations(definition: dict[str, Any]) -> list[tuple[str, str]]:
+    """(step, uri) of every code location the definition names literally (code inputs and
+    channels, sagemaker_submit_directory, SAGEMAKER_SUBMIT_DIRECTORY)."""
+    found = []
+    for node in flatten(definition).values():
+        arguments = node.spec.get("Arguments") or {}
+        for record in lineage.inputs_of(node.name, arguments):
+            if record["kind"] == "code" and isinstance(record["uri"], str):
+                found.append((node.name, record["uri"]))
+    return found
+
+
+def resolve_code(local: Local, definition: dict[str, Any]) -> None:
+    """Every code location of the definition must be in the object store before anything runs:
+    this template's bundle is staged from training_code/; anything else must already be there."""
+    template = code_bundle.code_uri(local.config)
+    template_prefix = local.config.s3_uri("code") + "/"
+    for step, uri in code_locations(definition):
+        if uri == template:
+            stage_code(local)
+        elif uri.startswith(template_prefix):
+            raise DefinitionError(
+                f"step {step}: code location {uri} is an older training_code/ bundle than the "
+                f"current one ({template}); regenerate the definition: make definition ENV=local."
+            )
+        elif not objectstore.list_objects(uri):
+            raise DefinitionError(
+                f"step {step}: code location {uri} is not in the local object store "
+                f"({objectstore.path_for(uri)}); put the code there first: python -m local_runner "
+                f"stage <file or folder> {uri}"
+            )
+
+
 def stage_data(input_uri: str, out=print) -> None:
     """The sample dataset at InputDataUri, unless the user already put data there."""
     if objectstore.list_objects(input_uri):
@@ -147,24 +230,33 @@ def run(
     definition_path: Path = DEFINITION,
     use_cache: bool = True,
     out=print,
+    max_parallel: int | None = None,
 ) -> ExecutionResult:
-    if definition_path == DEFINITION:  # the generated one is kept current; a given file is as is
+    """Run any definition: the generated one (kept current), or a given file as it is (its
+    pipeline is named after the file, so its cache and runs stay apart from the template's)."""
+    if definition_path.resolve() == DEFINITION.resolve():  # however the path was spelled
         ensure_definition(definition_path, out)
     definition = load_definition(definition_path)
+    problems = definition_problems(definition)
+    if problems:
+        raise DefinitionError(
+            f"{definition_path} is not a definition SageMaker accepts (nothing has run):\n  "
+            + "\n  ".join(problems)
+        )
     executor = Executor(
         definition,
         overrides=overrides or {},
-        pipeline_name=local.config.get("resources.pipeline_name"),
+        pipeline_name=pipeline_name(local, definition_path),
         region=local.config.region,
         account=local.config.account_id,
-        registry=local.registry,
+        registry=registry_for(local, definition),
         use_cache=use_cache,
         out=out,
         definition_sha256=fsutil.sha256_bytes(definition_path.read_bytes()),
+        settings=StepSettings.from_config(local.config),
+        parallelism={"MaxParallelExecutionSteps": max_parallel} if max_parallel else None,
     )
-    code_uri = stage_code(local)
-    if code_uri not in definition_path.read_text(encoding="utf-8"):
-        raise DefinitionError(f"{definition_path} does not use the current code bundle {code_uri}.")
+    resolve_code(local, definition)
     parameters = executor.parameters
     if parameters.get("InputDataUri") == local.config.get("pipeline.input_data_uri"):
         stage_data(parameters["InputDataUri"], out)
@@ -185,6 +277,8 @@ def follow_champion(local: Local, out=print) -> None:
     state = endpoint.status()
     if not state["running"]:
         return
+    if (state["backend"] or {}).get("group", local.group) != local.group:
+        return  # the endpoint serves another group's champion: approving here does not touch it
     port = state["proxy"]["port"]
     if serve_champion(local, port, out) is None:
         out("No approved version is left; stopping the endpoint.")
@@ -206,75 +300,27 @@ def latest_execution(with_step: str | None = None) -> dict[str, Any] | None:
     return None
 
 
-def test_rows(execution: dict[str, Any], count: int) -> tuple[list[list[str]], list[int]]:
-    """The first rows of the test split of an execution: features (as text) and labels."""
-    outputs = execution["Steps"]["Preprocess"]["Properties"]["ProcessingOutputConfig"]["Outputs"]
-    uri = next(o["S3Output"]["S3Uri"] for o in outputs if o["OutputName"] == "test")
-    objects = [
-        path
-        for key, path in objectstore.list_objects(uri.rstrip("/") + "/")
-        if key.endswith(".csv")
-    ]
-    if not objects:
-        raise LocalError(f"no test split under {uri}.")
-    schema = json.loads((REPO_ROOT / "training_code" / "schema.json").read_text(encoding="utf-8"))
-    with objects[0].open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        rows, labels = [], []
-        for record in reader:
-            rows.append([record[name] for name in schema["features"]])
-            labels.append(int(float(record[schema["label"]])))
-            if len(rows) == count:
-                break
-    return rows, labels
-
-
-def smoke_test(
-    port: int, rows: list[list[str]], labels: list[int], max_latency_ms: float | None, out=print
-) -> dict[str, Any]:
-    """Invoke the endpoint with test rows: one prediction per row, valid labels and
-    probabilities, agreement with the true labels, and (optionally) a latency bound per row."""
-    body = "\n".join(",".join(row) for row in rows).encode()
-    status, payload, headers = endpoint.request(port, "POST", "/invocations", body, "text/csv")
-    if status != 200:
-        raise LocalError(f"smoke test: POST /invocations returned {status}: {payload[:300]!r}")
-    predictions = json.loads(payload)["predictions"]
-    if len(predictions) != len(rows):
-        raise LocalError(f"smoke test: {len(rows)} rows sent, {len(predictions)} predictions back.")
-    for index, prediction in enumerate(predictions):
-        if prediction.get("label") not in (0, 1) or not 0 <= float(prediction["probability"]) <= 1:
-            raise LocalError(f"smoke test: prediction {index} is not valid: {prediction}.")
-    agreement = sum(p["label"] == y for p, y in zip(predictions, labels, strict=True)) / len(rows)
-    if agreement < 0.8:
-        raise LocalError(
-            f"smoke test: only {agreement:.0%} of {len(rows)} test rows predicted correctly; the "
-            "served model does not behave like the evaluated one (feature order? wrong model?)."
+def run_smoke_test(local: Local, port: int, max_latency_ms: float | None, out=print) -> bool:
+    """Smoke-test the champion as served on port with its own test rows; False when skipped
+    (the reason is printed). Writes the rows to endpoint/sample-rows.csv for curl."""
+    version = local.registry.champion(local.group)["version"]
+    if version is None:
+        raise LocalError("no champion is served: make deploy ENV=local")
+    record = local.registry.get(local.group, version)
+    try:
+        rows = smoke.read_rows(
+            smoke.test_uri(record), int(local.config.get("endpoint.smoke_test.rows"))
         )
-    latencies = []
-    for row in rows:
-        started = time.perf_counter()
-        status, _, _ = endpoint.request(port, "POST", "/invocations", ",".join(row).encode())
-        latencies.append((time.perf_counter() - started) * 1000)
-        if status != 200:
-            raise LocalError(f"smoke test: a single-row request returned {status}.")
-    slowest = max(latencies)
-    if max_latency_ms is not None and slowest > max_latency_ms:
-        raise LocalError(
-            f"smoke test: slowest single-row request took {slowest:.0f} ms, over "
-            f"endpoint.smoke_test.max_latency_ms={max_latency_ms}."
-        )
-    result = {
-        "rows": len(rows),
-        "agreement": agreement,
-        "max_latency_ms": round(slowest, 2),
-        "version": headers.get("x-model-version"),
-    }
-    out(
-        f"Smoke test passed: {len(rows)} test rows -> {len(predictions)} predictions, "
-        f"{agreement:.0%} correct, slowest single row {slowest:.1f} ms "
-        f"(model version {result['version']})."
-    )
-    return result
+    except smoke.Skipped as reason:
+        out(f"Smoke test skipped: {reason}.")
+        return False
+    try:
+        smoke.smoke_test(port, rows, max_latency_ms, out)
+    except smoke.SmokeError as error:
+        raise LocalError(str(error)) from error
+    sample = paths.endpoint_dir() / "sample-rows.csv"
+    fsutil.write_bytes(sample, ("\n".join(",".join(r) for r in rows.rows) + "\n").encode())
+    return True
 
 
 def deploy(
@@ -323,13 +369,8 @@ def deploy(
         out(f"The champion (version {champion}) stays in service.")
     backend = serve_champion(local, port, out)
     out("== 4/4 Smoke test")
-    execution = latest_execution(with_step="Preprocess")
-    if execution is None:
-        raise LocalError("no execution with a test split to smoke-test with.")
-    rows, labels = test_rows(execution, int(local.config.get("endpoint.smoke_test.rows")))
-    smoke_test(port, rows, labels, max_latency_ms, out)
+    run_smoke_test(local, port, max_latency_ms, out)
     sample = paths.endpoint_dir() / "sample-rows.csv"
-    fsutil.write_bytes(sample, ("\n".join(",".join(r) for r in rows) + "\n").encode())
     out("")
     out(
         f"Done. Model version {backend['version']} of '{local.group}' serves on "
@@ -368,15 +409,16 @@ def describe_versions(local: Local) -> str:
             f"{champion if champion is not None else 'none'}"
         )
         for record in versions:
-            metrics = record.get("Metrics") or {}
-            accuracy = _dig(metrics, "binary_classification_metrics.accuracy.value")
-            auc = _dig(metrics, "binary_classification_metrics.auc.value")
             lineage = record.get("Lineage") or {}
+            documents = lineage.get("MetricsDocuments") or {"": record.get("Metrics") or {}}
+            shown = " ".join(
+                f"{name}={_fmt(value)}" for name, value in metric_values(documents)[:MAX_METRICS]
+            )
             data = next(iter((lineage.get("Data") or {}).values()), {})
             mark = "*" if record["ModelPackageVersion"] == champion else " "
             lines.append(
                 f" {mark} v{record['ModelPackageVersion']:<3} {record['ModelApprovalStatus']:<22}"
-                f" accuracy={_fmt(accuracy)} auc={_fmt(auc)} created {record['CreationTime']}"
+                f" {shown or 'no metrics'} created {record['CreationTime']}"
             )
             lines.append(
                 f"        run {lineage.get('PipelineExecutionId', '?')}, git "
@@ -387,12 +429,35 @@ def describe_versions(local: Local) -> str:
     return "\n".join(lines)
 
 
-def _dig(document: Any, dotted: str) -> Any:
-    for part in dotted.split("."):
-        if not isinstance(document, dict) or part not in document:
-            return None
-        document = document[part]
-    return document
+MAX_METRICS = 6
+
+
+def metric_values(documents: dict[str, Any]) -> list[tuple[str, float]]:
+    """(name, value) of every metric in the package's metrics documents, whatever their kind:
+    SageMaker's {"<name>": {"value": v, "standard_deviation": s}} shape gives <name>=v, any other
+    number its key (standard deviations, counts of the confusion matrix and the like are left
+    out, they are not what a reader compares versions by)."""
+    found: list[tuple[str, float]] = []
+
+    def walk(node: Any, name: str) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("value"), (int, float)) and not isinstance(node["value"], bool):
+                found.append((name, float(node["value"])))
+                return
+            for key, item in node.items():
+                if key not in (
+                    "standard_deviation",
+                    "confusion_matrix",
+                    "receiver_operating_characteristic_curve",
+                    "precision_recall_curve",
+                ):
+                    walk(item, key)
+        elif isinstance(node, (int, float)) and not isinstance(node, bool):
+            found.append((name, float(node)))
+
+    for document in documents.values():
+        walk(document, "value")
+    return found
 
 
 def _fmt(value: Any) -> str:

@@ -17,22 +17,24 @@ local-only: env-check ## Refuse a local-runner target unless ENV=local, naming t
 	  echo "'make $(filter $(LOCAL_TARGETS),$(MAKECMDGOALS))' is for ENV=local. On AWS the pipeline runs in SageMaker (make deploy ENV=$(ENV) START_PIPELINE=1) and people approve model packages in the SageMaker model registry (aws sagemaker update-model-package --model-package-arn <arn> --model-approval-status Approved)." >&2; \
 	  exit 2; fi
 
-run: local-only $(STAMP) ## ENV=local: run the pipeline here (definition if stale, sample data, cache) [PARAMS="AccuracyThreshold=0.95 MaxIter=50"]
-	$(LOCAL_RUNNER) run $(LOCAL_PARAMS_ARG)
+run: local-only $(STAMP) ## ENV=local: run the pipeline here (definition if stale, sample data, cache) [PARAMS="AccuracyThreshold=0.95 MaxIter=50"] [DEFINITION_FILE=any.json] [MAX_PARALLEL=n]
+	$(LOCAL_RUNNER) run $(LOCAL_PARAMS_ARG) $(if $(DEFINITION_FILE),--definition "$$DEFINITION_FILE") $(if $(MAX_PARALLEL),--max-parallel "$$MAX_PARALLEL")
 
 models: local-only $(STAMP) ## ENV=local: list model versions with status, metrics and lineage
 	@$(LOCAL_RUNNER) models
 
-approve: local-only $(STAMP) ## ENV=local: approve VERSION=n (it becomes the champion; a running endpoint switches to it)
-	@test -n "$$VERSION" || { echo "Give the version: make approve ENV=local VERSION=<n> (see make models ENV=local)." >&2; exit 2; }
-	$(LOCAL_RUNNER) approve "$$VERSION"
+LOCAL_GROUP_ARG = $(if $(GROUP),--group "$$GROUP")
 
-reject: local-only $(STAMP) ## ENV=local: reject VERSION=n (if it was the champion, the previous one is restored)
+approve: local-only $(STAMP) ## ENV=local: approve VERSION=n [GROUP=another definition's group] (it becomes the champion; a running endpoint switches to it)
+	@test -n "$$VERSION" || { echo "Give the version: make approve ENV=local VERSION=<n> (see make models ENV=local)." >&2; exit 2; }
+	$(LOCAL_RUNNER) approve "$$VERSION" $(LOCAL_GROUP_ARG)
+
+reject: local-only $(STAMP) ## ENV=local: reject VERSION=n [GROUP=] (if it was the champion, the previous one is restored)
 	@test -n "$$VERSION" || { echo "Give the version: make reject ENV=local VERSION=<n> (see make models ENV=local)." >&2; exit 2; }
-	$(LOCAL_RUNNER) reject "$$VERSION"
+	$(LOCAL_RUNNER) reject "$$VERSION" $(LOCAL_GROUP_ARG)
 
 serve: local-only $(STAMP) ## ENV=local: serve the champion on 127.0.0.1:PORT (default endpoint.port), zero-downtime swap
-	$(LOCAL_RUNNER) serve $(LOCAL_PORT_ARG)
+	$(LOCAL_RUNNER) serve $(LOCAL_PORT_ARG) $(LOCAL_GROUP_ARG)
 
 undeploy: local-only $(STAMP) ## ENV=local: stop the local endpoint
 	$(LOCAL_RUNNER) undeploy

@@ -14,7 +14,8 @@ import json
 import os
 from pathlib import Path
 
-# Status -> (fill, stroke). SageMaker's names plus the local runner's Cached and NotRun.
+# Status -> (fill, stroke). SageMaker's names plus the local runner's Cached, Stubbed (a step only
+# AWS can run, given declared outputs) and NotRun.
 COLOURS = {
     "Succeeded": ("#d3f2dc", "#1e8e3e"),
     "Cached": ("#d6ecfb", "#1a73e8"),
@@ -23,6 +24,7 @@ COLOURS = {
     "Stopping": ("#fff3c4", "#b58100"),
     "Failed": ("#fbd5d2", "#c5221f"),
     "Stopped": ("#fbd5d2", "#c5221f"),
+    "Stubbed": ("#f3e8fd", "#8430ce"),
     "NotRun": ("#eeeeee", "#9aa0a6"),
 }
 DEFAULT_COLOURS = ("#ffffff", "#3c4043")

@@ -96,7 +96,7 @@ def trained_model(opt_ml, splits) -> Path:
     """Train on the splits (as channels) and return the model folder."""
     channels = opt_ml / "input" / "data"
     channels.mkdir(parents=True)
-    for name in ("train", "validation"):
+    for name in ("train", "validation", "statistics"):
         (channels / name).symlink_to(splits / name)
     result = _run_script("train.py", opt_ml)
     assert result.returncode == 0, result.stderr

@@ -3,7 +3,9 @@
 Writes evaluation.json in SageMaker's model-quality format (binary_classification_metrics, each
 metric {value, standard_deviation}); the registry shows it as the package's ModelMetrics and the
 pipeline's QualityGate reads it through a PropertyFile. The standard deviations are bootstrap
-estimates (seeded), so the same model and data give byte-identical reports.
+estimates (seeded), so the same model and data give byte-identical reports. It runs on one host
+and reads every test part file that the Preprocess hosts wrote, one file at a time (the combined
+statistics say which files there must be), so the report covers the whole test split.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import joblib
 import numpy as np
 from scipy.stats import rankdata
 
+import data_statistics
 from contract import StepInputError, fail, opt_ml, write_json_atomically
-from dataset import load_schema, load_split
+from dataset import load_schema
+from parts import read_parts
 
 NO_CHAMPION_MARKER = "NO_CHAMPION"
 METRICS = ("accuracy", "precision", "recall", "f1", "auc")
@@ -99,24 +103,51 @@ def find_champion(champion_dir: Path) -> Path | None:
     return archives[0] if archives else None
 
 
-def evaluate(model_archive: Path, test_dir: Path, champion_dir: Path | None) -> dict:
+def evaluate(
+    model_archive: Path, test_dir: Path, champion_dir: Path | None, statistics_dir: Path
+) -> dict:
+    """Score the model (and the champion) on every test part file, one file at a time, and check
+    that they are all there: the combined statistics list each host's test parts."""
     schema = load_schema()
-    features, labels = load_split(test_dir, schema)
+    statistics = data_statistics.combine(statistics_dir)
     model = load_model_archive(model_archive)
-    report = {
-        "binary_classification_metrics": quality_report(labels, model.predict_proba(features)[:, 1])
-    }
-    challenger_accuracy = report["binary_classification_metrics"]["accuracy"]["value"]
     champion_archive = find_champion(champion_dir) if champion_dir else None
-    comparison = {"has_champion": champion_archive is not None, "accuracy_drop": 0.0}
-    if champion_archive is not None:
-        champion = load_model_archive(champion_archive)
-        champion_metrics = metric_values(labels, champion.predict_proba(features)[:, 1])
+    champion = load_model_archive(champion_archive) if champion_archive is not None else None
+    labels, challenger, defender, seen = [], [], [], set()
+    for path, features, truth in read_parts(test_dir, "test", schema, statistics):
+        seen.add(f"test/{path.name}")
+        labels.append(truth)
+        challenger.append(model.predict_proba(features)[:, 1])
+        if champion is not None:
+            defender.append(champion.predict_proba(features)[:, 1])
+    check_every_part(seen, statistics, test_dir)
+    if not labels:
+        raise StepInputError(
+            f"{test_dir}: the test split has no rows (Preprocess listed no test part). Add rows to "
+            "the raw data or lower --validation-fraction/--test-fraction."
+        )
+    truth = np.concatenate(labels)
+    report = {"binary_classification_metrics": quality_report(truth, np.concatenate(challenger))}
+    challenger_accuracy = report["binary_classification_metrics"]["accuracy"]["value"]
+    comparison = {"has_champion": champion is not None, "accuracy_drop": 0.0}
+    if champion is not None:
+        champion_metrics = metric_values(truth, np.concatenate(defender))
         comparison["champion_accuracy"] = round(champion_metrics["accuracy"], 6)
         comparison["accuracy_drop"] = round(champion_metrics["accuracy"] - challenger_accuracy, 6)
     report["champion_comparison"] = comparison
-    report["test_rows"] = len(labels)
+    report["test_rows"] = len(truth)
     return report
+
+
+def check_every_part(seen: set[str], statistics, test_dir: Path) -> None:
+    expected = {key for key in statistics.files if key.startswith("test/")}
+    missing = sorted(expected - seen)
+    if missing:
+        raise StepInputError(
+            f"{test_dir}: {len(missing)} of the {len(expected)} test part files Preprocess wrote "
+            f"are missing (first: {missing[0]}). Give Evaluate the whole test output "
+            "(FullyReplicated), not a shard."
+        )
 
 
 def find_model_archive(model_dir: Path) -> Path:
@@ -135,6 +166,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--model-dir", type=Path, default=processing / "model")
     parser.add_argument("--test-dir", type=Path, default=processing / "test")
     parser.add_argument("--champion-dir", type=Path, default=processing / "champion")
+    parser.add_argument("--statistics-dir", type=Path, default=processing / "statistics")
     parser.add_argument("--output-dir", type=Path, default=processing / "evaluation")
     return parser.parse_args(argv)
 
@@ -142,7 +174,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     try:
-        report = evaluate(find_model_archive(args.model_dir), args.test_dir, args.champion_dir)
+        report = evaluate(
+            find_model_archive(args.model_dir),
+            args.test_dir,
+            args.champion_dir,
+            args.statistics_dir,
+        )
     except StepInputError as error:
         fail(str(error), failure_file=opt_ml("output", "message"))
     write_json_atomically(args.output_dir / "evaluation.json", report)

@@ -45,13 +45,14 @@ def test_steps_types_and_order(definitions, env):
 def test_preprocess_outputs_feed_train_channels_and_evaluate_inputs(definitions, env):
     steps = steps_by_name(definitions[env])
     outputs = {o["OutputName"]: o for o in steps["Preprocess"]["Arguments"]["ProcessingOutputConfig"]["Outputs"]}
-    assert set(outputs) == {"train", "validation", "test"}
+    assert set(outputs) == {"train", "validation", "test", "statistics"}
     channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
                 for c in steps["Train"]["Arguments"]["InputDataConfig"]}
-    for split in ("train", "validation"):
+    for split in ("train", "validation", "statistics"):
         assert channels[split] == get(f"Steps.Preprocess.ProcessingOutputConfig.Outputs['{split}'].S3Output.S3Uri")
     inputs = {i["InputName"]: i["S3Input"] for i in steps["Evaluate"]["Arguments"]["ProcessingInputs"]}
-    assert inputs["test"]["S3Uri"] == get("Steps.Preprocess.ProcessingOutputConfig.Outputs['test'].S3Output.S3Uri")
+    for split in ("test", "statistics"):
+        assert inputs[split]["S3Uri"] == get(f"Steps.Preprocess.ProcessingOutputConfig.Outputs['{split}'].S3Output.S3Uri")
     assert inputs["model"]["S3Uri"] == get("Steps.Train.ModelArtifacts.S3ModelArtifacts")
     assert inputs["champion"]["S3Uri"] == get("Parameters.ChampionModelUri")
     assert inputs["champion"]["LocalPath"] == "/opt/ml/processing/champion"

@@ -25,8 +25,16 @@ def make_dry_run(*arguments: str) -> subprocess.CompletedProcess:
             ("run", "ENV=local", "PARAMS=MaxIter=5 AccuracyThreshold=0.5"),
             "-m local_runner run --params MaxIter=5 AccuracyThreshold=0.5",
         ),
+        (
+            ("run", "ENV=local", "DEFINITION_FILE=other.json", "MAX_PARALLEL=2"),
+            "-m local_runner run --definition other.json --max-parallel 2",
+        ),
         (("approve", "ENV=local", "VERSION=3"), "-m local_runner approve 3"),
         (("reject", "ENV=local", "VERSION=2"), "-m local_runner reject 2"),
+        (
+            ("approve", "ENV=local", "VERSION=1", "GROUP=v2-group"),
+            "-m local_runner approve 1 --group v2-group",
+        ),
         (("models", "ENV=local"), "-m local_runner models"),
         (("undeploy", "ENV=local"), "-m local_runner undeploy"),
         (("deploy", "ENV=local"), "local-deploy"),

@@ -190,14 +190,26 @@ def test_unknown_parameter_override_and_bad_values_are_refused(staged):
     ("mutate", "error", "message"),
     [
         (
-            lambda d: d["Steps"].append({"Name": "T", "Type": "Transform", "Arguments": {}}),
+            lambda d: d["Steps"].append({"Name": "AutoPilot", "Type": "AutoML", "Arguments": {}}),
             UnsupportedError,
-            "type 'Transform' is not supported",
+            "type 'AutoML' is not supported .*local_runner: stubs: AutoPilot",
         ),
         (
-            lambda d: d["Steps"].append({"Name": "Tune", "Type": "Tuning", "Arguments": {}}),
+            lambda d: d["Steps"].append({"Name": "Wait", "Type": "Callback", "Arguments": {}}),
             UnsupportedError,
-            "set pipeline.tuning.enabled: false",
+            "type 'Callback' runs only on AWS.*local_runner: stubs: Wait: {OutputParameters",
+        ),
+        (
+            lambda d: d["Steps"].append(
+                {
+                    "Name": "Notify",
+                    "Type": "Lambda",
+                    "FunctionArn": "arn:aws:lambda:us-east-1:" "000000000000:function:notify",
+                    "Arguments": {},
+                }
+            ),
+            UnsupportedError,
+            "Lambda function .* has no local handler; map it in .*lambdas: notify:",
         ),
         (
             lambda d: d["Steps"][0]["Arguments"]["Environment"].update(
@@ -259,12 +271,14 @@ def test_non_python_entry_point_and_paths_outside_opt_ml_are_unsupported(staged)
         "-jar",
         "app.jar",
     ]
-    result, _ = execute(definition)
-    assert "neither a Python interpreter nor a shell script" in result.failure
+    # refused before any step runs (jobs.check_runnable, asked by the executor up front)
+    with pytest.raises(UnsupportedError, match=r"nothing has run\):\n  step Prep: .*neither a"):
+        execute(definition)
+    assert not paths.runs_dir().exists()
     definition = make_definition()
     definition["Steps"][0]["Arguments"]["ProcessingInputs"][1]["S3Input"]["LocalPath"] = "/data"
-    result, _ = execute(definition)
-    assert "outside /opt/ml" in result.failure
+    with pytest.raises(UnsupportedError, match="outside /opt/ml"):
+        execute(definition)
 
 
 def test_depends_on_orders_steps_and_model_step_and_string_branches(staged):

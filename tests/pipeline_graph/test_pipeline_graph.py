@@ -252,3 +252,12 @@ def test_make_dag_passes_status_on(status, expected):
     )
     line = next(text for text in result.stdout.splitlines() if "-m pipeline_graph" in text)
     assert line.rstrip().endswith(f"--svg build/local/pipeline-dag.svg {expected}".rstrip())
+
+
+def test_a_stubbed_step_has_a_colour_of_its_own_in_the_picture():
+    graph = build_graph(small_definition())
+    statuses = {"Load": "Succeeded", "Fit": "Stubbed"}
+    mermaid = to_mermaid(graph, statuses)
+    assert "  class Fit statusStubbed" in mermaid
+    assert f"classDef statusStubbed fill:{COLOURS['Stubbed'][0]}" in mermaid
+    assert COLOURS["Stubbed"] not in (COLOURS["Succeeded"], COLOURS["NotRun"])

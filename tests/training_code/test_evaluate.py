@@ -74,3 +74,20 @@ def test_metric_values_match_scikit_learn():
     assert np.isclose(ours["recall"], reference.recall_score(labels, predicted))
     assert np.isclose(ours["f1"], reference.f1_score(labels, predicted))
     assert np.isclose(ours["auc"], reference.roc_auc_score(labels, scores))
+
+
+def test_a_missing_test_part_is_refused(run_script, opt_ml, pack_model, trained_model):
+    """Evaluate must see every test part Preprocess wrote (a sharded test input would not)."""
+    import pytest
+
+    other = opt_ml / "processing" / "statistics" / "part-algo-9.json"
+    statistics = json.loads((opt_ml / "processing" / "statistics" / "part-algo-1.json").read_text())
+    statistics["hosts"] = ["algo-9"]
+    statistics["files"] = {"test/part-algo-9-0000.csv": {"rows": 3, "sha256": "0" * 64}}
+    other.write_text(json.dumps(statistics))
+    with pytest.raises(AssertionError):
+        run_evaluate(run_script, opt_ml, pack_model, trained_model)
+    result = run_script("evaluate.py", opt_ml)
+    assert result.returncode == 2
+    assert "1 of the 2 test part files Preprocess wrote are missing" in result.stderr
+    assert "test/part-algo-9-0000.csv" in result.stderr

@@ -3,6 +3,8 @@ and splits good input deterministically."""
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -31,24 +33,32 @@ def fails_with(run_script, opt_ml, *fragments: str) -> str:
     return result.stderr
 
 
-def test_splits_the_sample_dataset_into_three_stratified_files(run_script, opt_ml, raw_input):
+def test_splits_the_sample_dataset_into_three_files_and_statistics(run_script, opt_ml, raw_input):
     result = run_script("preprocess.py", opt_ml)
     assert result.returncode == 0, result.stderr
     sizes = {}
     for split in ("train", "validation", "test"):
-        frame = pd.read_csv(opt_ml / "processing" / split / f"{split}.csv")
+        files = sorted((opt_ml / "processing" / split).iterdir())
+        assert [f.name for f in files] == ["part-algo-1-0000.csv"]  # one host, one part
+        frame = pd.read_csv(files[0])
         sizes[split] = len(frame)
-        assert 0.3 < frame["malignant"].mean() < 0.45  # both classes in every split
-    assert sizes == {"train": 398, "validation": 85, "test": 86}
+        assert 0.25 < frame["malignant"].mean() < 0.5  # both classes in every split
+    assert sum(sizes.values()) == 569
+    assert abs(sizes["train"] / 569 - 0.70) < 0.05
+    assert abs(sizes["test"] / 569 - 0.15) < 0.05
+    statistics = json.loads((opt_ml / "processing" / "statistics" / "part-algo-1.json").read_text())
+    assert {name: s["rows"] for name, s in statistics["splits"].items()} == sizes
+    assert not list((opt_ml / "processing").glob(".staging-*")), "the staging folder is removed"
 
 
 def test_the_split_is_deterministic(run_script, opt_ml, raw_input, tmp_path):
     first = run_script("preprocess.py", opt_ml)
     assert first.returncode == 0
-    before = (opt_ml / "processing" / "test" / "test.csv").read_bytes()
+    test_file = opt_ml / "processing" / "test" / "part-algo-1-0000.csv"
+    before = test_file.read_bytes()
     second = run_script("preprocess.py", opt_ml)
     assert second.returncode == 0
-    assert (opt_ml / "processing" / "test" / "test.csv").read_bytes() == before
+    assert test_file.read_bytes() == before
 
 
 def test_missing_input_file(run_script, opt_ml):
