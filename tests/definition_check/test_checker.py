@@ -65,8 +65,11 @@ def test_an_enum_value_sagemaker_does_not_know(dev, step_of):
 def test_a_parameter_default_outside_the_fields_enum_is_reported_where_it_is_used(dev):
     instance_type = next(p for p in dev["Parameters"] if p["Name"] == "ProcessingInstanceType")
     instance_type["DefaultValue"] = "ml.m5.huge"
+    users = [
+        s["Name"] for s in dev["Steps"] if "Parameters.ProcessingInstanceType" in json.dumps(s)
+    ]
     problems = lines(dev)
-    assert len(problems) == 2  # Preprocess and Evaluate both use it
+    assert len(users) >= 2 and len(problems) == len(users)  # once per step that uses it
     assert all(
         "ClusterConfig.InstanceType: Parameters.ProcessingInstanceType's default" in p
         for p in problems
