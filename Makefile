@@ -18,7 +18,8 @@ ENVIRONMENTS := $(sort $(basename $(notdir $(wildcard environments/*.yaml))))
 USER_VARIABLES := ENV PARAMS PORT VERSION STEP MODEL_PACKAGE_ARN TEST_DATA TIMEOUT PROJECT \
 	AWS_REGION AWS_ACCOUNT_ID GITHUB_REPO FORCE STATUS IMAGE_TAG JOB_IMAGE_DIGEST \
 	INFERENCE_IMAGE_DIGEST SOURCE_REGISTRY PLAN_FILE CONFIRM DRY_RUN START_PIPELINE AUTO_APPROVE \
-	NO_WAIT NO_SMOKE_TEST PYTEST_WORKERS KEEP STRICT
+	NO_WAIT NO_SMOKE_TEST PYTEST_WORKERS KEEP STRICT DEFINITION_FILE MAX_PARALLEL GROUP INPUT DATE \
+	RETRAIN KIND ROWS TARGET
 $(foreach v,$(USER_VARIABLES),$(if $(filter command% environment%,$(origin $(v))),$(eval override $(v) := $$(value $(v)))))
 export ENV_GIVEN := $(ENV)
 ENV_IS_NAME = $(and $(filter 1,$(words $(ENV))),$(if $(findstring %,$(ENV)),,$(filter $(ENV),$(ENVIRONMENTS))))
@@ -110,7 +111,7 @@ benchmark: $(STAMP) ## Print the benchmark figures recorded in docs/benchmarks.m
 
 ROWS ?= 10000000
 benchmark-scale: $(STAMP) ## Preprocess+train on 1, 2, 4 simulated hosts side by side (ROWS=10000000; smaller on a shared machine)
-	$(PY) -m benchmarks scale-out --rows $(ROWS)
+	$(PY) -m benchmarks scale-out --rows "$$ROWS"
 
 clean: ## Remove generated files (build/, data/, .local/); keeps .venv
 	rm -rf build data .local .pytest_cache

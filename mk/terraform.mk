@@ -50,7 +50,7 @@ tf-init: tf-preflight $(TF_LAMBDA_ZIP) ## terraform init of terraform/ with ENV'
 plan: PREFLIGHT_ARGS = $(if $(TARGET),--skip-definition)
 plan: tf-init ## Terraform plan of ENV=dev|staging|prod (checks terraform, credentials, definition) [PLAN_FILE=path TARGET=module...]
 	terraform -chdir=$(TF_DIR) plan -input=false -lock=false -var-file=$(TF_VAR_FILE) \
-	  $(foreach target,$(TARGET),-target=$(target)) $(if $(PLAN_FILE),-out="$$(realpath -m -- "$$PLAN_FILE")")
+	  $(if $(TARGET),$$(printf -- '-target=%s ' $$TARGET)) $(if $(PLAN_FILE),-out="$$(realpath -m -- "$$PLAN_FILE")")
 
 apply: tf-init ## Terraform apply of ENV=dev|staging|prod [AUTO_APPROVE=1; PLAN_FILE= applies a saved plan]
 ifneq ($(PLAN_FILE),)
@@ -66,7 +66,7 @@ destroy: tf-init ## Terraform destroy of ENV=dev|staging|prod (prod keeps its da
 	terraform -chdir=$(TF_DIR) destroy -input=false -var-file=$(TF_VAR_FILE) $(if $(AUTO_APPROVE),-auto-approve)
 
 foundation: env-check $(STAMP) ## First deploy: create ENV's key, bucket and ECR repositories if missing (targeted apply) [AUTO_APPROVE=1]
-	$(PY) -m release --env $(ENV) --only foundation $(if $(AUTO_APPROVE),--auto-approve $(AUTO_APPROVE))
+	$(PY) -m release --env $(ENV) --only foundation $(if $(AUTO_APPROVE),--auto-approve "$$AUTO_APPROVE")
 
 tf-outputs: tf-init ## Print the outputs of ENV=dev|staging|prod as JSON (bucket, roles, pipeline, alarms, ...)
 	@terraform -chdir=$(TF_DIR) output -json
