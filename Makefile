@@ -38,7 +38,7 @@ PYTEST_PARALLEL = -n "$$PYTEST_WORKERS" --dist loadfile
 DEFINITION := $(BUILD)/pipeline-definition.json
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup env-check data definition test test-python test-fast lint fmt clean lock benchmark benchmark-scale
+.PHONY: help setup env-check data definition validate-definition test test-python test-fast lint fmt clean lock benchmark benchmark-scale
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -68,10 +68,13 @@ DEFINITION_IMAGE_ARGS = $(if $(IMAGE_TAG),--image-tag "$$IMAGE_TAG") \
 	  $(if $(JOB_IMAGE_DIGEST),--job-image-digest "$$JOB_IMAGE_DIGEST") \
 	  $(if $(INFERENCE_IMAGE_DIGEST),--inference-image-digest "$$INFERENCE_IMAGE_DIGEST")
 
-definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json and batch-definition.json (offline, deterministic)
+definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json and batch-definition.json (offline, deterministic; fails on an invalid one)
 	$(PY) -m build_pipeline --env $(ENV) --out $(DEFINITION) $(DEFINITION_IMAGE_ARGS)
 	$(PY) -m build_pipeline --env $(ENV) --kind batch --out $(BUILD)/batch-definition.json \
 	  $(DEFINITION_IMAGE_ARGS)
+
+validate-definition: $(STAMP) ## Check a definition against SageMaker's API model [DEFINITION=<file>, default build/<env>/...]
+	$(PY) -m definition_check $(DEFINITION)
 
 test: $(STAMP) ## Run every test: Python, Terraform, workflows (what CI runs)
 	$(MAKE) test-python
@@ -102,6 +105,7 @@ lock: $(STAMP) ## Re-pin the hashed locks: requirements/{dev,uv}.lock (tooling) 
 
 benchmark: $(STAMP) ## Print the benchmark figures recorded in docs/benchmarks.md
 	$(PY) -m benchmarks definition
+	$(PY) -m benchmarks definition-check
 	$(PY) -m benchmarks training
 
 ROWS ?= 10000000

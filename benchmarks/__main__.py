@@ -7,6 +7,7 @@ import sys
 
 COMMANDS = {
     "definition": "benchmarks.definition",
+    "definition-check": "benchmarks.definition_check",
     "training": "benchmarks.training",
     "local": "benchmarks.local",
     "sharded": "benchmarks.sharded",

@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 from build_pipeline import images
+from definition_check import validate
 from env_config import EnvConfigError, load
 
 # kind -> (module with build(config, images, git_sha), default file name under build/<env>/)
@@ -74,6 +75,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     out = args.out or Path("build") / args.env / KINDS[args.kind][1]
     out.parent.mkdir(parents=True, exist_ok=True)
+    problems = validate(json.loads(text))
+    if problems:
+        # Fail fast: nothing downstream (plan, deploy, the local runner) gets a definition that
+        # SageMaker's API model refuses. The rejected text is kept beside it for a look.
+        rejected = out.with_name(out.stem + ".invalid.json")
+        rejected.write_text(text, encoding="utf-8")
+        for problem in problems:
+            print(f"error: {problem}", file=sys.stderr)
+        print(f"error: the generated definition is invalid ({len(problems)} problems above); "
+              f"{out} was not written, the rejected one is {rejected}", file=sys.stderr)
+        return 1
     temporary = out.with_name(out.name + ".tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, out)  # a concurrent reader sees the old file or the new one, never half

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 from pathlib import Path
+from typing import Any
 
 from env_config import REPO_ROOT, EnvConfig, load
 
@@ -48,16 +49,34 @@ def code_uri(config: EnvConfig, code_dir: Path = CODE_DIR) -> str:
     return config.s3_uri("code", digest(code_dir)) + "/"
 
 
-def upload(config: EnvConfig, code_dir: Path = CODE_DIR) -> str:
-    """Upload the bundle to S3 (boto3; honours AWS_ENDPOINT_URL) unless it is already there."""
-    import boto3  # deferred: the definition and the local runner never need it
+def upload(config: EnvConfig, code_dir: Path = CODE_DIR, s3: Any = None) -> tuple[str, int, int]:
+    """Upload the bundle to S3 (boto3; honours AWS_ENDPOINT_URL) unless it is already there.
 
+    Each file is uploaded only when HeadObject does not find its key: the prefix is the digest
+    of every file, so a key that exists holds these very bytes, and a second deploy of the same
+    code writes no new object version. Returns (uri, files uploaded, files already there).
+    """
+    from botocore.exceptions import ClientError
+
+    if s3 is None:
+        import boto3  # deferred: the definition and the local runner never need it
+
+        s3 = boto3.client("s3", region_name=config.region)
     uri = code_uri(config, code_dir)
     bucket, key_prefix = uri[len("s3://") :].split("/", 1)
-    s3 = boto3.client("s3", region_name=config.region)
+    uploaded = present = 0
     for relative in files(code_dir):
-        s3.upload_file(str(code_dir / relative), bucket, key_prefix + relative.as_posix())
-    return uri
+        key = key_prefix + relative.as_posix()
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
+                raise
+            s3.upload_file(str(code_dir / relative), bucket, key)
+            uploaded += 1
+        else:
+            present += 1
+    return uri, uploaded, present
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,7 +88,11 @@ def main(argv: list[str] | None = None) -> None:
         print(digest())
         return
     config = load(args.env)
-    print(code_uri(config) if args.command == "uri" else upload(config))
+    if args.command == "uri":
+        print(code_uri(config))
+        return
+    uri, uploaded, present = upload(config)
+    print(f"{uri}: {uploaded} files uploaded, {present} already there")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 #                                                   generated definition), init with the env's backend
 #   make tf-test                                    offline: fmt, init, validate, terraform test, checkov
 #   make tf-lint                                    fmt, checkov, tflint (skipped with a notice if absent)
-#   make test-integration                           apply + destroy of dev against a local moto server
+#   make test-integration                           apply + destroy of dev, and a fresh fork's first
+#                                                   deploy, against a local moto server
 
 TF_DIR := terraform
 TF_BOOTSTRAP_DIR := terraform/bootstrap
@@ -32,7 +33,7 @@ export TF_VAR_python := $(CURDIR)/$(PY)
 TF_DEPLOY_TARGET = $(shell sed -n 's/^ *deploy_target: *\([a-z]*\).*/\1/p' environments/$(ENV).yaml 2>/dev/null)
 TF_LAMBDA_ZIP = $(if $(filter lambda,$(TF_DEPLOY_TARGET)),lambda-zip)
 
-.PHONY: plan apply destroy tf-preflight tf-init tf-test tf-lint tf-fmt-check tf-validate \
+.PHONY: plan apply destroy foundation tf-preflight tf-init tf-test tf-lint tf-fmt-check tf-validate \
 	tf-unit checkov tflint test-integration tf-outputs
 
 tf-preflight: env-check $(STAMP) ## Check terraform, AWS credentials and the definition for ENV (plan, apply, destroy run it)
@@ -44,9 +45,12 @@ tf-init: tf-preflight $(TF_LAMBDA_ZIP) ## terraform init of terraform/ with ENV'
 
 # A plan writes nothing, so it takes no state lock (-lock=false): the read-only plan role of pull
 # requests may not write the lock file (terraform/bootstrap/policies.tf).
-plan: tf-init ## Terraform plan of ENV=dev|staging|prod (checks terraform, credentials, definition) [PLAN_FILE=path]
+# TARGET="module.storage module.ecr": a targeted plan (the first deploy's foundation step), which
+# needs no pipeline definition.
+plan: PREFLIGHT_ARGS = $(if $(TARGET),--skip-definition)
+plan: tf-init ## Terraform plan of ENV=dev|staging|prod (checks terraform, credentials, definition) [PLAN_FILE=path TARGET=module...]
 	terraform -chdir=$(TF_DIR) plan -input=false -lock=false -var-file=$(TF_VAR_FILE) \
-	  $(if $(PLAN_FILE),-out="$$(realpath -m -- "$$PLAN_FILE")")
+	  $(foreach target,$(TARGET),-target=$(target)) $(if $(PLAN_FILE),-out="$$(realpath -m -- "$$PLAN_FILE")")
 
 apply: tf-init ## Terraform apply of ENV=dev|staging|prod [AUTO_APPROVE=1; PLAN_FILE= applies a saved plan]
 ifneq ($(PLAN_FILE),)
@@ -60,6 +64,9 @@ destroy: tf-init ## Terraform destroy of ENV=dev|staging|prod (prod keeps its da
 	@if [ "$(ENV)" = "prod" ] && [ "$$CONFIRM" != "destroy-prod" ]; then \
 	  echo "Refusing to destroy prod without CONFIRM=destroy-prod (its buckets are kept anyway: storage.force_destroy is false)." >&2; exit 2; fi
 	terraform -chdir=$(TF_DIR) destroy -input=false -var-file=$(TF_VAR_FILE) $(if $(AUTO_APPROVE),-auto-approve)
+
+foundation: env-check $(STAMP) ## First deploy: create ENV's key, bucket and ECR repositories if missing (targeted apply) [AUTO_APPROVE=1]
+	$(PY) -m release --env $(ENV) --only foundation $(if $(AUTO_APPROVE),--auto-approve $(AUTO_APPROVE))
 
 tf-outputs: tf-init ## Print the outputs of ENV=dev|staging|prod as JSON (bucket, roles, pipeline, alarms, ...)
 	@terraform -chdir=$(TF_DIR) output -json
@@ -92,8 +99,8 @@ tf-test: tf-unit checkov ## Offline Terraform checks: fmt, init, validate, terra
 
 tf-lint: tf-fmt-check checkov tflint ## Terraform linters: fmt -check, checkov, tflint (if installed)
 
-test-integration: $(STAMP) ## Apply and destroy dev against a local moto server (no AWS account needed)
-	$(PY) -m pytest -m integration tests/terraform
+test-integration: $(STAMP) ## Against a local moto server: apply+destroy of dev; a fresh fork's first deploy (no AWS account needed)
+	$(PY) -m pytest -m integration tests/terraform tests/release
 
 TEST_TARGETS += tf-test
 LINT_TARGETS += tf-lint

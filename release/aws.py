@@ -52,6 +52,50 @@ class Aws:
         details = response.get("imageDetails") or []
         return details[0]["imageDigest"] if details else None
 
+    def missing_repositories(self, names: list[str]) -> list[str]:
+        """The ECR repositories among `names` that do not exist (yet: a fresh account)."""
+        from botocore.exceptions import ClientError
+
+        ecr = self._session.client("ecr")
+        missing = []
+        for name in names:
+            try:
+                ecr.describe_repositories(repositoryNames=[name])
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "RepositoryNotFoundException":
+                    raise DeployError(
+                        f"cannot read ECR repository '{name}' ({error}): check the role's "
+                        "ecr:DescribeRepositories permission."
+                    ) from error
+                missing.append(name)
+        return missing
+
+    def bucket_exists(self, bucket: str) -> bool:
+        """True when the bucket exists and this identity may see it (HeadBucket)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._session.client("s3").head_bucket(Bucket=bucket)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            raise DeployError(
+                f"cannot read bucket '{bucket}' ({error}): check the role's s3:ListBucket "
+                "permission."
+            ) from error
+        return True
+
+    def has_objects(self, bucket: str, prefix: str) -> bool:
+        """True when at least one object lies under s3://bucket/prefix."""
+        response = self._session.client("s3").list_objects_v2(
+            Bucket=bucket, Prefix=prefix, MaxKeys=1
+        )
+        return bool(response.get("KeyCount"))
+
+    def put_object(self, bucket: str, key: str, body: bytes) -> None:
+        """One object, encrypted with the bucket's default KMS key (its encryption settings)."""
+        self._session.client("s3").put_object(Bucket=bucket, Key=key, Body=body)
+
     def docker_password(self) -> str:
         import base64
 

@@ -4,12 +4,17 @@ The steps, in the order CI runs them (.github/workflows/release.yml calls this s
 
   1. preflight   terraform on PATH, AWS credentials, the account and region of
                  environments/<env>.yaml, a Docker engine (or the image digests given instead)
-  2. images      build and push the job and inference images (tag = git sha, immutable), or take
+  2. foundation  the key, bucket and ECR repositories exist; on a fresh account a targeted apply
+                 of modules storage and ecr creates them first (release/foundation.py)
+  3. images      build and push the job and inference images (tag = git sha, immutable), or take
                  JOB_IMAGE_DIGEST / INFERENCE_IMAGE_DIGEST and check that ECR holds them
-  3. definition  `make definition` with those digests -> build/<env>/pipeline-definition.json
-  4. apply       `make apply` (Terraform: the pipeline, triggers, endpoint, ... of the environment)
-  5. code        upload training_code/ to the content-addressed code URI the definition names
-  6. pipeline    start a pipeline execution (only with START_PIPELINE=1; CI does it for dev)
+  4. data        (START_PIPELINE=1) input data under pipeline.input_data_uri, or the sample set
+                 where pipeline.seed_sample_data is true (release/input_data.py)
+  5. definition  `make definition` with those digests -> build/<env>/pipeline-definition.json
+  6. apply       `make apply` (Terraform: the pipeline, triggers, endpoint, ... of the environment)
+  7. code        upload training_code/ to the content-addressed code URI the definition names
+                 (files already there are not uploaded again)
+  8. pipeline    start a pipeline execution (only with START_PIPELINE=1; CI does it for dev)
 
 DRY_RUN=1 prints every step, its commands and the values it would use, calls nothing on AWS or
 Docker, and exits 0: the plan is readable offline. Each failing check says what is wrong and what
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from env_config import REPO_ROOT, EnvConfig, EnvConfigError, load
+from release import foundation, input_data
 from release.aws import Aws
 from release.errors import DeployError
 from release.options import IMAGE_KINDS, Options, check_options
@@ -172,7 +178,24 @@ class Deployment:
                 ],
                 self.preflight,
             ),
+            Step(
+                "foundation",
+                "Key, bucket and ECR repositories exist (a targeted first apply creates them)",
+                self._foundation_commands(),
+                self.foundation,
+            ),
             Step("images", "Images: job and inference in ECR", image_commands, self.images),
+        ]
+        if self.options.start_pipeline:
+            steps.append(
+                Step(
+                    "data",
+                    "Input data for the run under pipeline.input_data_uri",
+                    self._data_commands(),
+                    self.input_data,
+                )
+            )
+        steps += [
             Step(
                 "definition",
                 "Pipeline definition with the image digests",
@@ -200,6 +223,8 @@ class Deployment:
                 self.upload_code,
             ),
         ]
+        if self.options.only:
+            return [step for step in steps if step.key == self.options.only]
         if self.options.start_pipeline:
             steps.append(
                 Step(
@@ -213,6 +238,87 @@ class Deployment:
                 )
             )
         return steps
+
+    def _foundation_commands(self) -> list[str]:
+        c = self.config
+        plan = self.make(
+            "plan", TARGET=" ".join(foundation.targets(c)), PLAN_FILE=self.foundation_plan_file
+        )
+        return [
+            f"check: s3 bucket {c.bucket} and ecr repositories "
+            f"{', '.join(foundation.repository_names(c))} exist",
+            f"if missing: {' '.join(plan)}",
+            f"if missing: {' '.join(self.make('apply', PLAN_FILE=self.foundation_plan_file))}",
+        ]
+
+    def _data_commands(self) -> list[str]:
+        uri = self.config.get("pipeline.input_data_uri")
+        if input_data.seeding_enabled(self.config):
+            fallback = f"upload the sample set to {uri}{input_data.SAMPLE_KEY}"
+        else:
+            fallback = "stop: upload data first (pipeline.seed_sample_data is false)"
+        return [f"check: {uri} holds at least one object; if empty: {fallback}"]
+
+    @property
+    def foundation_plan_file(self) -> str:
+        return f"build/{self.config.name}/foundation.tfplan"
+
+    def foundation(self) -> None:
+        """Create the key, bucket and repositories first when a fresh account lacks them."""
+        c = self.config
+        missing = self.aws.missing_repositories(foundation.repository_names(c))
+        if not self.aws.bucket_exists(c.bucket):
+            missing.insert(0, f"s3://{c.bucket}")
+        if not missing:
+            self.out("  ok: bucket and repositories exist")
+            return
+        targets = foundation.targets(c)
+        unmanaged = "module.ecr" not in targets and any(not m.startswith("s3://") for m in missing)
+        if unmanaged:
+            raise DeployError(
+                f"ECR repositories {', '.join(m for m in missing if not m.startswith('s3://'))} "
+                f"do not exist, and environments/{c.name}.tfvars says "
+                "manage_image_repositories = false (another environment in this account owns "
+                "them). Deploy that environment (dev) first."
+            )
+        self.out(f"  missing: {', '.join(missing)}: applying {' and '.join(targets)} first")
+        self.runner(
+            self.make("plan", TARGET=" ".join(targets), PLAN_FILE=self.foundation_plan_file),
+            env=self.subprocess_env,
+        )
+        self._confirm_apply("this targeted plan")
+        self.runner(
+            self.make("apply", PLAN_FILE=self.foundation_plan_file), env=self.subprocess_env
+        )
+
+    def input_data(self) -> None:
+        """A started run needs input: check it, or seed the sample set where the YAML allows."""
+        uri = self.config.get("pipeline.input_data_uri")
+        bucket, prefix = input_data.split_uri(uri)
+        if self.aws.has_objects(bucket, prefix):
+            self.out(f"  ok: {uri} holds data")
+            return
+        if not input_data.seeding_enabled(self.config):
+            raise DeployError(
+                f"{uri} is empty, so the run START_PIPELINE=1 asks for would fail at Preprocess. "
+                f"Upload the data first (aws s3 cp <file.csv> {uri}), or deploy without "
+                "START_PIPELINE=1."
+            )
+        body = input_data.sample_csv()
+        self.aws.put_object(bucket, prefix + input_data.SAMPLE_KEY, body)
+        self.out(
+            f"  {uri} was empty: wrote the sample set ({len(body)} bytes) to "
+            f"{uri}{input_data.SAMPLE_KEY} (pipeline.seed_sample_data: true)"
+        )
+
+    def _confirm_apply(self, what: str) -> None:
+        if not self.options.auto_approve and not self.confirm(
+            f"Apply {what} to {self.config.name} (account {self.config.account_id})? [y/N] "
+        ):
+            raise DeployError(
+                "the plan was not applied (answer y, or pass AUTO_APPROVE=1 to apply without "
+                "a question, as CI does)."
+            )
 
     def preflight(self) -> None:
         """Every check runs; all failures are reported together, each with its fix."""
@@ -348,13 +454,7 @@ class Deployment:
     def apply(self) -> None:
         """Plan to a file, then apply exactly that plan: what was shown is what changes."""
         self.runner(self.make("plan", PLAN_FILE=self.plan_file), env=self.subprocess_env)
-        if not self.options.auto_approve and not self.confirm(
-            f"Apply this plan to {self.config.name} (account {self.config.account_id})? [y/N] "
-        ):
-            raise DeployError(
-                "the plan was not applied (answer y, or pass AUTO_APPROVE=1 to apply without "
-                "a question, as CI does)."
-            )
+        self._confirm_apply("this plan")
         self.runner(self.make("apply", PLAN_FILE=self.plan_file), env=self.subprocess_env)
 
     def upload_code(self) -> None:
@@ -426,6 +526,8 @@ class Deployment:
                     verb, _, rest = command.partition(": ")
                     if verb in ("check", "ask"):
                         self.out(f"  would {verb}: {rest}")
+                    elif verb == "if missing":
+                        self.out(f"  would run if missing: {rest}")
                     else:
                         self.out(f"  would run: {command}")
                 continue
@@ -433,6 +535,8 @@ class Deployment:
             step.action()
         if self.options.dry_run:
             self.out(f"DRY RUN complete: {len(steps)} steps planned, nothing changed.")
+        elif self.options.only:
+            self.out(f"Done: {self.options.only} of ENV={self.config.name}.")
         else:
             self.out(f"Deployed ENV={self.config.name} at {self.tag}.")
             write_summary(self)

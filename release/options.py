@@ -14,6 +14,7 @@ DIGEST_PATTERN = re.compile(r"^sha256:[0-9a-f]{64}$")
 SHA_PATTERN = re.compile(r"^[0-9a-f]{7,40}$")
 IMAGE_KINDS = ("job", "inference")
 DEPLOYABLE = ("dev", "staging", "prod")
+ONLY_STEPS = ("foundation",)
 
 
 @dataclass
@@ -29,6 +30,8 @@ class Options:
     source_registry: str | None = None
     # Apply the saved plan without asking (CI sets it; a person is shown the plan and asked).
     auto_approve: bool = False
+    # Run only this step (CI's images job: `foundation` before it pushes into ECR).
+    only: str | None = None
     make: str = "make"
 
     @property
@@ -86,6 +89,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     )
     parser.add_argument("--source-registry", default=os.environ.get("SOURCE_REGISTRY") or None)
     parser.add_argument("--auto-approve", default=os.environ.get("AUTO_APPROVE"))
+    parser.add_argument(
+        "--only",
+        choices=ONLY_STEPS,
+        help="run only this step (foundation: the first apply of bucket, key and repositories)",
+    )
     args = parser.parse_args(argv)
     return Options(
         env=args.env,
@@ -96,5 +104,6 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         inference_image_digest=args.inference_image_digest,
         source_registry=args.source_registry,
         auto_approve=flag(args.auto_approve),
+        only=args.only,
         make=os.environ.get("MAKE", "make"),
     )

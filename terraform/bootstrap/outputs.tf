@@ -32,8 +32,12 @@ output "github_plan_role_arns" {
   value       = { for env, role in aws_iam_role.plan : env => role.arn }
 }
 
+# The two policy outputs below are about 580 KB of JSON: printed after every apply they buried the
+# role ARNs a person copies into GitHub (docs/cicd.md). `sensitive` keeps them out of the apply
+# summary; `terraform output -json` and `terraform test` still read them.
 output "policy_documents" {
-  description = "Every policy the GitHub roles get, as JSON (reviewed by terraform test)."
+  description = "Every policy the GitHub roles get, as JSON (reviewed by terraform test; `terraform output -json policy_documents`)."
+  sensitive   = true
   value = merge(
     { for key, policy in aws_iam_policy.github : key => policy.policy },
     { for env, policy in aws_iam_policy.rollout : "${env}/rollout/deploy" => policy.policy },
@@ -41,7 +45,8 @@ output "policy_documents" {
 }
 
 output "documents" {
-  description = "Policy documents before they reach IAM (sizes and wildcards are tested)."
+  description = "Policy documents before they reach IAM (sizes and wildcards are tested; `terraform output -json documents`)."
+  sensitive   = true
   value = merge(
     { for key, document in local.documents : key => jsonencode(document) },
     { for env, document in local.boundaries : "${env}/boundary/boundary" => jsonencode(document) },

@@ -23,6 +23,7 @@ def a_version(number: int, status: str = "Approved") -> dict:
     return {
         "ModelPackageGroupName": GROUP,
         "ModelPackageVersion": number,
+        "ModelPackageArn": f"arn:aws:sagemaker:us-east-1:000000000000:model-package/{GROUP.lower()}/{number}",
         "ModelApprovalStatus": status,
         "ModelDataUrl": url,
         "CreationTime": f"2026-01-0{number}T00:00:00Z",

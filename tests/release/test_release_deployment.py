@@ -67,11 +67,14 @@ def test_dry_run_prints_every_step_and_the_plan_offline():
         "account              000000000000",
         "region               us-east-1",
         "pipeline             sagemaker-gitops-dev",
-        "[1/5] preflight",
-        "[2/5] images",
-        "[3/5] definition",
-        "[4/5] apply",
-        "[5/5] code",
+        "[1/6] preflight",
+        "[2/6] foundation",
+        "[3/6] images",
+        "[4/6] definition",
+        "[5/6] apply",
+        "[6/6] code",
+        "would run if missing: make plan ENV=dev TARGET=module.storage module.ecr "
+        "PLAN_FILE=build/dev/foundation.tfplan",
         "would run: make plan ENV=dev PLAN_FILE=build/dev/terraform.tfplan",
         "would ask: Apply this plan? [y/N]",
         "would check: aws sts get-caller-identity gives account 000000000000",
@@ -79,7 +82,7 @@ def test_dry_run_prints_every_step_and_the_plan_offline():
         "would run: python -m code_bundle upload --env dev",
         "docker buildx build training_code --target job",
         "docker buildx build training_code --target inference",
-        "DRY RUN complete: 5 steps planned, nothing changed.",
+        "DRY RUN complete: 6 steps planned, nothing changed.",
     ):
         assert line in out, f"missing {line!r} in:\n{out}"
     assert "start-pipeline-execution" not in out
@@ -95,7 +98,8 @@ def test_dry_run_with_digests_and_a_pipeline_start():
     out = result.stdout
     assert f"JOB_IMAGE_DIGEST={JOB} INFERENCE_IMAGE_DIGEST={INFERENCE}" in out
     assert f"imageDigest={JOB}" in out
-    assert "[6/6] pipeline" in out
+    assert "[4/8] data" in out and "[8/8] pipeline" in out
+    assert "stop: upload data first (pipeline.seed_sample_data is false)" in out
     assert "start-pipeline-execution --pipeline-name sagemaker-gitops-prod" in out
     assert "docker: not needed" in out
     assert "docker buildx build" not in out
@@ -124,18 +128,35 @@ def test_without_credentials_the_real_run_fails_in_preflight_with_a_clear_messag
     assert "preflight failed" in result.stderr
     assert "credentials:" in result.stderr
     assert "aws sso login" in result.stderr
-    assert "[2/5] images" not in result.stdout  # nothing ran after the failed preflight
+    assert "[2/6] foundation" not in result.stdout  # nothing ran after the failed preflight
 
 
 # ----------------------------------------------------------------------------------------------
 # With fakes: every check, and the steps in order
 # ----------------------------------------------------------------------------------------------
 class FakeAws:
-    def __init__(self, account="000000000000", images=None, fail_credentials=False):
+    def __init__(
+        self, account="000000000000", images=None, fail_credentials=False, fresh=False, data=True
+    ):
         self.account = account
         self.images = dict(images or {})  # (repository, tag or digest) -> digest
         self.fail_credentials = fail_credentials
         self.started: list[tuple[str, str]] = []
+        self.fresh = fresh  # a fresh account: no bucket, no repositories
+        self.objects: dict[tuple[str, str], bytes] = {}
+        self.data = data  # input data under raw/ already
+
+    def missing_repositories(self, names):
+        return list(names) if self.fresh else []
+
+    def bucket_exists(self, bucket):
+        return not self.fresh
+
+    def has_objects(self, bucket, prefix):
+        return self.data or any(k[0] == bucket and k[1].startswith(prefix) for k in self.objects)
+
+    def put_object(self, bucket, key, body):
+        self.objects[(bucket, key)] = body
 
     def account_id(self):
         if self.fail_credentials:
@@ -253,6 +274,10 @@ def test_steps_run_in_order_with_given_digests_and_start_the_pipeline(tmp_path, 
     runner = FakeRunner()
     made = deployment(given_digests(start_pipeline=True, auto_approve=True), aws=aws, runner=runner)
     made.run()
+    assert "  ok: bucket and repositories exist" in made.output
+    assert (
+        "  ok: s3://sagemaker-gitops-dev-artifacts-000000000000/dev/raw/ holds data" in made.output
+    )
     assert runner.commands == [
         f"make definition ENV=dev IMAGE_TAG={SHA} JOB_IMAGE_DIGEST={JOB} "
         f"INFERENCE_IMAGE_DIGEST={INFERENCE}",
@@ -452,4 +477,106 @@ def test_the_dry_run_warns_about_uncommitted_image_sources():
     made = deployment(Options(env="dev", dry_run=True), runner=FakeRunner(dirty=True))
     made.run()
     assert any("uncommitted changes" in line for line in made.output)
-    assert made.output[-1] == "DRY RUN complete: 5 steps planned, nothing changed."
+    assert made.output[-1] == "DRY RUN complete: 6 steps planned, nothing changed."
+
+
+# ----------------------------------------------------------------------------------------------
+# A fresh account: the foundation comes first, dev gets the sample data
+# ----------------------------------------------------------------------------------------------
+def test_a_fresh_account_gets_bucket_key_and_repositories_before_images_are_checked():
+    aws = FakeAws(
+        fresh=True,
+        images=in_ecr(("sagemaker-gitops-jobs", JOB), ("sagemaker-gitops-inference", INFERENCE)),
+    )
+    runner = FakeRunner()
+    made = deployment(given_digests(auto_approve=True), aws=aws, runner=runner)
+    made.run()
+    assert runner.commands[:3] == [
+        "make plan ENV=dev TARGET=module.storage module.ecr PLAN_FILE=build/dev/foundation.tfplan",
+        "make apply ENV=dev PLAN_FILE=build/dev/foundation.tfplan",
+        f"make definition ENV=dev IMAGE_TAG={SHA} JOB_IMAGE_DIGEST={JOB} "
+        f"INFERENCE_IMAGE_DIGEST={INFERENCE}",
+    ]
+    assert any("missing: s3://sagemaker-gitops-dev-artifacts" in line for line in made.output)
+
+
+def test_the_targeted_apply_is_asked_for_like_the_full_one():
+    made = deployment(given_digests(), aws=FakeAws(fresh=True), answer=False)
+    with pytest.raises(DeployError, match="the plan was not applied"):
+        made.foundation()
+    assert made.questions == ["Apply this targeted plan to dev (account 000000000000)? [y/N] "]
+
+
+def test_repositories_owned_by_another_environment_are_not_created_here(tmp_path, monkeypatch):
+    from env_config import load
+    from release import foundation
+
+    (tmp_path / "environments").mkdir()
+    (tmp_path / "environments" / "staging.tfvars").write_text(
+        'environment = "staging"\nmanage_image_repositories = false\n'
+    )
+    config = load("staging")
+    assert foundation.targets(config, tmp_path) == ["module.storage"]
+    assert foundation.targets(config) == ["module.storage", "module.ecr"]  # the template's
+    monkeypatch.setattr(foundation, "targets", lambda c: ["module.storage"])
+    made = deployment(
+        Options(
+            env="staging", job_image_digest=JOB, inference_image_digest=INFERENCE, image_tag=SHA
+        ),
+        aws=FakeAws(fresh=True),
+    )
+    with pytest.raises(DeployError, match="manage_image_repositories = false"):
+        made.foundation()
+
+
+def test_only_the_foundation_step_for_the_release_workflows_images_job():
+    runner = FakeRunner()
+    made = deployment(
+        Options(env="dev", only="foundation", auto_approve=True),
+        aws=FakeAws(fresh=True),
+        runner=runner,
+    )
+    made.run()
+    assert [line.split(":")[0] for line in made.output if line.startswith("[")] == [
+        "[1/1] foundation"
+    ]
+    assert made.output[-1] == "Done: foundation of ENV=dev."
+    assert len(runner.commands) == 2
+
+
+def test_an_empty_raw_prefix_in_dev_gets_the_sample_set():
+    aws = FakeAws(data=False)
+    made = deployment(given_digests(start_pipeline=True), aws=aws)
+    made.input_data()
+    [(bucket, key)] = aws.objects
+    assert (bucket, key) == (
+        "sagemaker-gitops-dev-artifacts-000000000000",
+        "dev/raw/sample/breast_cancer.csv",
+    )
+    header = aws.objects[(bucket, key)].decode().splitlines()[0]
+    assert header.endswith(",malignant")
+    assert aws.objects[(bucket, key)].decode().count("\n") == 570  # header + 569 rows
+
+
+def test_an_empty_raw_prefix_without_seeding_stops_before_anything_changes():
+    runner = FakeRunner()
+    made = deployment(
+        Options(
+            env="prod",
+            start_pipeline=True,
+            job_image_digest=JOB,
+            inference_image_digest=INFERENCE,
+            image_tag=SHA,
+            auto_approve=True,
+        ),
+        aws=FakeAws(
+            data=False,
+            images=in_ecr(
+                ("sagemaker-gitops-jobs", JOB), ("sagemaker-gitops-inference", INFERENCE)
+            ),
+        ),
+        runner=runner,
+    )
+    with pytest.raises(DeployError, match=r"prod/raw/ is empty.*aws s3 cp"):
+        made.run()
+    assert runner.commands == []  # no definition, no apply
