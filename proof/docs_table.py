@@ -34,7 +34,7 @@ def markdown(inputs, outcomes) -> str:
             f"{service}: {', '.join(sorted(names))}"
             for service, names in sorted(allowed[key].items())
         )
-        refused = "; ".join(sorted(_kind(why) for why in denied[key])) or "-"
+        refused = "; ".join(sorted({_kind(why) for why in denied[key]})) or "-"
         lines.append(
             f"| `{key}` (`{principal.role}`) | {principal.trusted_by} | {principal.does} "
             f"(recorded from: {principal.recorded_from}) | {actions} | {refused} |"
@@ -51,6 +51,13 @@ def _kind(why: str) -> str:
         (r"plan role writing", "every write of the apply"),
         (r"on staging's resource", "staging's resources"),
         (r"on prod's resource", "prod's resources"),
+        (
+            r"starting pipeline",
+            "starting any other pipeline (its training pipeline, every other environment's)",
+        ),
+        (r"writing \w+/(raw|models)/", r"writing raw/ or models/"),
+        (r"reading (\w+)'s bucket", "another environment's bucket"),
+        (r"outside its namespace", "PutMetricData outside its namespace"),
     ):
         if re.search(pattern, why):
             return label

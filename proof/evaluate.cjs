@@ -123,6 +123,10 @@ async function evaluateOne(input, check) {
         return { result: 'Error', error: JSON.stringify(response.errors) };
       }
       const single = response.resultType === 'single' ? response.result : response.results[0];
+      if (!single) {
+        // a wildcard resource ("*") that no statement matches: no per-statement analysis
+        return { result: response.overallResult, deciding: [], gaps: ['any statement for resource *'] };
+      }
       let analysis = single.analysis;
       let result = response.overallResult;
       if ((single.ignoredContextKeys || []).some((key) => FILTERED_KEYS.test(key))) {

@@ -71,4 +71,48 @@ def principals(project: str, execution_role: str) -> dict[str, Principal]:
             "derived from build/dev/pipeline-definition.json",
         ),
     ]
+    table += _service_principals(project)
     return {p.key: p for p in table}
+
+
+# Roles AWS services assume on a schedule or an event: their requests come from the rendered
+# schedule, rule targets and monitoring job definition (proof/service_roles.py).
+SERVICE_PRINCIPALS = (
+    "batch-scheduler/dev", "batch-events/dev", "batch-scheduler/staging",
+    "batch-events/staging", "monitor/staging",
+)  # fmt: skip
+
+
+def _service_principals(project: str) -> list[Principal]:
+    table = []
+    for env in ("dev", "staging"):
+        table += [
+            Principal(
+                f"batch-scheduler/{env}",
+                f"{project}-{env}-batch-scheduler",
+                "scheduler.amazonaws.com, this account only (modules/batch)",
+                "start the batch pipeline on batch.schedule",
+                "the EventBridge Scheduler schedule's target in terraform show -json",
+            ),
+            Principal(
+                f"batch-events/{env}",
+                f"{project}-{env}-batch-events",
+                "events.amazonaws.com, this account only (modules/batch)",
+                "start the batch pipeline when a file lands in batch/input/",
+                "the new-data rule's target in terraform show -json",
+            ),
+        ]
+    table.append(
+        Principal(
+            "monitor/staging",
+            f"{project}-staging-monitor",
+            "sagemaker.amazonaws.com, this account only (modules/monitoring)",
+            "the Model Monitor data-quality job: read the endpoint's capture and the champion's "
+            "baseline, write the reports with the KMS key, volume key grant, pull the analyzer "
+            "image, processing job logs, drift metrics in its namespace (dev has no endpoint "
+            "that captures data, so no schedule and no requests for dev's monitor role)",
+            "the data-quality job definition, endpoint configuration and drift alarms in "
+            "terraform show -json",
+        )
+    )
+    return table

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from proof import cases, code_recordings, terraform_world, trust
+from proof import cases, code_recordings, service_roles, terraform_world, trust
 from proof.boto_recorder import read_calls
 from proof.moto_server import ProofError, read_recording
 from proof.pipeline_requests import Definition
-from proof.principals import Principal, principals
+from proof.principals import SERVICE_PRINCIPALS, Principal, principals
 from proof.rendered import Account
 from proof.requests import Request, from_moto_recording
 from proof.translate import Check, Translator
@@ -34,6 +34,7 @@ WORLD_INPUTS = (
     "terraform", "environments", "release", "code_bundle", "training_code",
     "terraform/tests/fixtures/dev/pipeline-definition.json",
     "terraform/tests/fixtures/staging/pipeline-definition.json",
+    "proof/terraform_world.py",
 )  # fmt: skip
 DEPLOY_INPUTS = (
     "deploy",
@@ -228,6 +229,10 @@ def collect(definition: Path, refresh: bool = False, log: Callable[[str], None] 
     )
     requests += pipeline.requests(region)
     roles = principals(dev["project"], dev["resources"]["execution_role_name"])
+    by_role = {principal.role: key for key, principal in roles.items()}
+    requests += service_roles.trigger_requests(states, account, by_role)
+    monitored = world.planned(f"{terraform_world.MONITORED}-monitoring")
+    requests += service_roles.monitor_requests([*states, monitored], account, by_role)
     return Inputs(account, requests, configs, roles)
 
 
@@ -318,6 +323,10 @@ def all_checks(inputs: Inputs, skipped: list[str] | None = None) -> list[Check]:
     checks = list(allowed.values())
     denied: dict[tuple, Check] = {}
     for check in cases.must_deny(checks, inputs.account, inputs.configs):
+        denied.setdefault(check.key(), check)
+    for check in service_roles.must_deny(
+        checks, inputs.account, inputs.configs, set(SERVICE_PRINCIPALS)
+    ):
         denied.setdefault(check.key(), check)
     return checks + list(denied.values()) + list(trust.trust_checks(inputs.account, inputs.configs))
 

@@ -46,6 +46,15 @@ class World:
             )
         return json.loads(path.read_text())
 
+    def planned(self, name: str) -> dict:
+        """A plan's planned values, shaped like a state (`values.root_module`)."""
+        path = self.directory / f"plan-{name}.json"
+        if not path.exists():
+            raise ProofError(
+                f"{path} is missing: the cache is incomplete, run `python -m proof --refresh`."
+            )
+        return {"values": json.loads(path.read_text())["planned_values"]}
+
     def recording(self, name: str) -> Path:
         return self.directory / f"recording-{name}.jsonl"
 
@@ -133,10 +142,18 @@ def copy_configuration(destination: Path, definitions: dict[str, Path]) -> Path:
         destination / "terraform",
         ignore=shutil.ignore_patterns(".terraform", "tests", "*.tfstate*", "*.tfplan"),
     )
+    # the root reads the feature names of the schema (monitoring's per-feature alarms)
+    schema = destination / "training_code" / "schema.json"
+    schema.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPO_ROOT / "training_code" / "schema.json", schema)
     for env, definition in definitions.items():
         target = destination / "build" / env / "pipeline-definition.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(definition, target)
+        # the batch pipeline's definition: the fixture next to the training one
+        batch = definition.with_name("batch-definition.json")
+        if batch.exists():
+            shutil.copyfile(batch, target.with_name("batch-definition.json"))
     return destination / "terraform"
 
 
@@ -159,6 +176,32 @@ def _session_args(config: dict) -> dict[str, str]:
         "aws_secret_access_key": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         "region_name": config["aws"]["region"],
     }
+
+
+# The environment whose endpoint the proof monitors: its data capture is on. Model Monitor's
+# schedule exists once deployments/<env>.json names an approved package, and moto 5.2 has no
+# CreateMonitoringSchedule, so that state is planned (not applied) on top of the applied one:
+# `terraform show -json` of the plan holds the job definition, endpoint configuration and
+# alarms exactly as Terraform would create them.
+MONITORED = "staging"
+
+
+def _plan_monitoring(
+    root: Path, env: dict[str, str], work: Path, config: dict, variables: list[str], into: Path
+) -> None:
+    region, account = config["aws"]["region"], config["aws"]["account_id"]
+    group = config["project"] + f"-{MONITORED}"  # resources.model_package_group's default form
+    deployment = work / f"{MONITORED}-deployment.json"
+    package = f"arn:aws:sagemaker:{region}:{account}:model-package/{group}/1"
+    deployment.write_text(json.dumps({"environment": MONITORED, "model_package_arn": package}))
+    plan = work / f"{MONITORED}-monitoring.tfplan"
+    with_package = [v for v in variables if not v.startswith("-var=deployments_file=")]
+    with_package.append(f"-var=deployments_file={deployment}")
+    run(["plan", "-input=false", "-no-color", "-lock=false", f"-out={plan}", *with_package],
+        root, env)  # fmt: skip
+    (into / f"plan-{MONITORED}-monitoring.json").write_text(
+        run(["show", "-json", str(plan)], root, env)
+    )
 
 
 def init_args() -> list[str]:
@@ -210,6 +253,8 @@ def render(
             with moto.recording(world.recording(f"terraform-apply-{name}")):
                 run(["apply", "-input=false", "-no-color", "-auto-approve", *variables], root, env)
             (destination / f"state-{name}.json").write_text(run(["show", "-json"], root, env))
+            if name == MONITORED:
+                _plan_monitoring(root, env, work, config, variables, destination)
             if name == "dev":
                 # make plan's flags: a plan writes nothing and takes no lock
                 with moto.recording(world.recording("terraform-plan-dev")):

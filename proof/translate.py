@@ -519,7 +519,10 @@ class Translator:
         )
         if not names:
             return None
-        pairs: list = [(action, [self.arn("ecr", f"repository/{n}") for n in names], {})]
+        # registryId: another account's registry (AWS's prebuilt images, e.g. Model Monitor's)
+        registry = params.get("registryId") or self.id
+        arns = [f"arn:aws:ecr:{self.region}:{registry}:repository/{n}" for n in names]
+        pairs: list = [(action, arns, {})]
         encryption = params.get("encryptionConfiguration") or {}
         if operation == "CreateRepository" and encryption.get("kmsKey"):
             # ECR creates a grant on the key for the repository, with the caller's rights.

@@ -4,6 +4,15 @@
 # policy it writes can never reach beyond what is listed here: this environment's resources, the
 # actions the execution, scheduler, events and deploy roles use, no wildcard actions.
 
+# AWS's Model Monitor analyzer image of each environment's region (the provider knows the
+# registry account), which the monitor role pulls (modules/monitoring).
+data "aws_sagemaker_prebuilt_ecr_image" "model_monitor" {
+  for_each        = local.configs
+  repository_name = "sagemaker-model-monitor-analyzer"
+  image_tag       = "latest"
+  region          = each.value.aws.region
+}
+
 locals {
   boundaries = { for env, g in local.grants : env => {
     Version = "2012-10-17"
@@ -22,10 +31,14 @@ locals {
         Condition = { "ForAnyValue:StringEquals" = { "kms:ResourceAliases" = g.r.kms_key_alias } }
       },
       {
-        Sid      = "PullImages"
-        Effect   = "Allow"
-        Action   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
-        Resource = ["arn:aws:ecr:${g.arn.regional}:repository/${g.r.job_image_repository}", "arn:aws:ecr:${g.arn.regional}:repository/${g.r.inference_image_repository}"]
+        Sid    = "PullImages"
+        Effect = "Allow"
+        Action = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+        Resource = [
+          "arn:aws:ecr:${g.arn.regional}:repository/${g.r.job_image_repository}", "arn:aws:ecr:${g.arn.regional}:repository/${g.r.inference_image_repository}",
+          # the monitor role's Model Monitor analyzer, in AWS's registry account of the region (found by make proof)
+          "arn:aws:ecr:${local.configs[env].aws.region}:${data.aws_sagemaker_prebuilt_ecr_image.model_monitor[env].registry_id}:repository/sagemaker-model-monitor-analyzer",
+        ]
       },
       {
         Sid    = "AccountWideReads"
@@ -71,6 +84,8 @@ locals {
           "${g.arn.sm}:processing-job/pipelines-*", "${g.arn.sm}:training-job/pipelines-*", "${g.arn.sm}:hyper-parameter-tuning-job/*",
           "${g.arn.sm}:model-package-group/${g.r.model_package_group}", "${g.arn.sm}:model-package/${g.r.model_package_group}/*",
           "${g.arn.sm}:pipeline/${lower(g.r.pipeline_name)}", "${g.arn.sm}:pipeline/${lower(g.r.pipeline_name)}/execution/*",
+          # the batch pipeline (modules/batch), which the batch scheduler and events roles start (found by make proof)
+          "${g.arn.sm}:pipeline/${lower(g.r.pipeline_name)}-batch", "${g.arn.sm}:pipeline/${lower(g.r.pipeline_name)}-batch/execution/*",
           "${g.arn.sm}:model/${lower(g.r.endpoint_name)}*", "${g.arn.sm}:endpoint-config/${lower(g.r.endpoint_name)}*",
           "${g.arn.sm}:endpoint/${lower(g.r.endpoint_name)}",
         ]

@@ -164,6 +164,8 @@ locals {
       ]
       resources = [
         "${g.arn.sm}:pipeline/${lower(g.r.pipeline_name)}", "${g.arn.sm}:pipeline/${lower(g.r.pipeline_name)}/execution/*",
+        # the batch pipeline of modules/batch (found by make proof)
+        "${g.arn.sm}:pipeline/${lower(g.r.pipeline_name)}-batch", "${g.arn.sm}:pipeline/${lower(g.r.pipeline_name)}-batch/execution/*",
         "${g.arn.sm}:model-package-group/${g.r.model_package_group}", "${g.arn.sm}:model-package/${g.r.model_package_group}/*",
         "${g.arn.sm}:model/${lower(g.r.endpoint_name)}*", "${g.arn.sm}:endpoint-config/${lower(g.r.endpoint_name)}*",
         "${g.arn.sm}:endpoint/${lower(g.r.endpoint_name)}",
