@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 
+from benchmarks.report import write_section
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # same as the endpoint's backends: a fair raw figure
 
 import argparse
@@ -36,7 +38,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CODE = REPO / "training_code"
-DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "## Local runner"
 HISTORY = (
     "Found by these figures: while the definition put the execution id in Train's "
@@ -340,16 +341,4 @@ def main(argv: list[str] | None = None) -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        write_section(text)
-
-
-def write_section(text: str) -> None:
-    """Replace only this section of docs/benchmarks.md (other sections belong to others)."""
-    current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    start = current.find(SECTION + "\n")
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        updated = current[:start] + text + ("" if end == -1 else current[end + 1 :])
-    DOC.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")
+        write_section(SECTION, text)

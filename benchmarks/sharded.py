@@ -24,8 +24,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.report import write_section
+
 REPO = Path(__file__).resolve().parent.parent
-DOC = REPO / "docs" / "benchmarks.md"
 SECTION = "## Local runner: several hosts"
 BUCKET = "benchmark-bucket"
 OBJECTS = 8
@@ -177,7 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     text = report(args, single, four, load_before)
     print(text)
     if args.write:
-        write_section(text)
+        write_section(SECTION, text)
 
 
 def report(args: argparse.Namespace, single: list[Round], four: list[Round], load: float) -> str:
@@ -226,15 +227,3 @@ def report(args: argparse.Namespace, single: list[Round], four: list[Round], loa
             "",
         ]
     )
-
-
-def write_section(text: str) -> None:
-    """Replace only this section of docs/benchmarks.md (other sections belong to others)."""
-    current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    start = current.find(SECTION + "\n")
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        updated = current[:start] + text + ("" if end == -1 else current[end + 1 :])
-    DOC.write_text(updated.rstrip("\n") + "\n", encoding="utf-8")

@@ -24,3 +24,14 @@ def test_help_lists_every_benchmark_and_an_unknown_one_is_refused():
         [sys.executable, "-m", "benchmarks", "nope"], capture_output=True, text=True
     )
     assert unknown.returncode == 2 and "usage: python -m benchmarks" in unknown.stderr
+
+
+def test_a_benchmark_replaces_only_its_own_section(tmp_path, monkeypatch):
+    from benchmarks import report
+
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text("# Benchmarks\n\n## A\n\nold a\n\n## B\n\nb stays\n")
+    monkeypatch.setattr(report, "DOC", doc)
+    report.write_section("## A", "## A\n\nnew a\n")
+    report.write_section("## C", "## C\n\nc\n")
+    assert doc.read_text() == "# Benchmarks\n\n## A\n\nnew a\n## B\n\nb stays\n\n## C\n\nc\n"
