@@ -8,6 +8,8 @@ mock_provider "aws" {
 }
 
 variables {
+  # the apply-time helper (modules/approval/set_github_token.py) must not reach AWS
+  python                   = "true"
   environment              = "prod"
   pipeline_definition_file = "tests/fixtures/prod/pipeline-definition.json"
   batch_definition_file    = "tests/fixtures/prod/batch-definition.json"
