@@ -21,7 +21,7 @@ BENCHMARKS = {
     "setup": "benchmarks.setup_install",
     "scale-out": "benchmarks.scale_out",
     "proof": "benchmarks.proof",
-    "test-suite": "benchmarks.test_suite",
+    "test-suite": "benchmarks.suite_times",
 }
 COMMANDS = {**BENCHMARKS, "report": "benchmarks.report"}
 

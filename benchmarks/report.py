@@ -73,7 +73,16 @@ To measure a benchmark again and record it, run `python -m benchmarks <name> --w
 replaces benchmarks/results/<name>.json and regenerates this file); the notes are kept.
 """
 
-FIELDS = ("benchmark", "command", "date", "machine", "load_average", "conditions", "tables", "notes")
+FIELDS = (
+    "benchmark",
+    "command",
+    "date",
+    "machine",
+    "load_average",
+    "conditions",
+    "tables",
+    "notes",
+)
 MACHINE_FIELDS = ("os", "arch", "cpus", "python")
 TABLE_FIELDS = ("columns", "rows", "goal", "headline")
 HEADLINE_FIELDS = ("figure", "value", "goal")
@@ -159,7 +168,7 @@ def publish(
     result = {
         "benchmark": run.name,
         "command": run.command,
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d"),
         "machine": machine(),
         "load_average": {"before": run.load_before, "after": round(os.getloadavg()[0], 1)},
         "conditions": conditions,
@@ -240,7 +249,9 @@ def validate(result: Any, where: str) -> None:
         value = result["load_average"][key]
         if value is not None and not _is_number(value):
             raise refuse(f"'load_average.{key}' is {value!r}, not a number or null")
-    if not isinstance(result["notes"], list) or not all(isinstance(n, str) for n in result["notes"]):
+    if not isinstance(result["notes"], list) or not all(
+        isinstance(n, str) for n in result["notes"]
+    ):
         raise refuse("'notes' must be a list of texts (empty if none)")
     tables = result["tables"]
     if not isinstance(tables, list) or not tables:
