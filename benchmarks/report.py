@@ -22,7 +22,8 @@ A result file (every field required; `null` only where the schema below allows i
                                  or null, "caption": text (optional)}], at least one headline
     notes          [text]: measured notes (figures that are not in a table); may be empty
 
-Notes files are Markdown, rendered into docs/ (so links are relative to docs/). A line
+Notes files are Markdown; their relative links are written from benchmarks/notes/ (so they work
+where they are) and rewritten for docs/ when rendered. A line
 `<!-- table N -->` places the result's table N (1-based) there instead of above the notes; a
 first line `<!-- written for the run of YYYY-MM-DD -->` says which run the prose analyses, and the
 doc says so when the figures are newer.
@@ -88,6 +89,7 @@ TABLE_FIELDS = ("columns", "rows", "goal", "headline")
 HEADLINE_FIELDS = ("figure", "value", "goal")
 GOAL = re.compile(r"^(<=|>=|<|>) ?(-?[0-9]+(?:\.[0-9]+)?)$")
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+LINK = re.compile(r"\]\((?![a-z]+:|#|/)([^)#\s]+)(#[^)\s]*)?\)")
 TABLE_MARKER = re.compile(r"^<!-- table (\d+) -->$")
 WRITTEN_FOR = re.compile(r"^<!-- written for the run of (\d{4}-\d{2}-\d{2}) -->$")
 
@@ -375,8 +377,18 @@ def render_section(result: dict[str, Any], notes: str, where: str) -> str:
     if result["notes"]:
         lines += [""] + [f"- {note}" for note in result["notes"]]
     if prose.strip():
-        lines += ["", prose.strip("\n")]
+        lines += ["", relink(prose.strip("\n"))]
     return "\n".join(lines) + "\n"
+
+
+def relink(prose: str) -> str:
+    """Links written from benchmarks/notes/, rewritten to work from docs/benchmarks.md."""
+
+    def moved(match: re.Match) -> str:
+        target = os.path.normpath(os.path.join("benchmarks", "notes", match.group(1)))
+        return f"]({os.path.relpath(target, 'docs')}{match.group(2) or ''})"
+
+    return LINK.sub(moved, prose)
 
 
 def _place_tables(

@@ -142,8 +142,8 @@ def evaluate(work: Path, s3: Path) -> float:
         capture_output=True,
         env={**os.environ, "SM_OPT_ML": str(work / "evaluate")},
     )
-    report = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
-    return report["binary_classification_metrics"]["accuracy"]["value"]
+    evaluation = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    return evaluation["binary_classification_metrics"]["accuracy"]["value"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
