@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -112,19 +113,13 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    report.add_write_flag(parser)
-    args = parser.parse_args(argv)
-    run = report.start("batch", argv)
-    scratch = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+def measure(scratch: Path, rows: int, repeat: int) -> tuple[dict[str, list[float]], list[str]]:
+    """Seconds of each side per round, and the feature names."""
     os.environ["LOCAL_RUNNER_HOME"] = str(scratch / "home")
     from local_runner import batch
 
     model, features, _model = make_champion(scratch)
-    frame = make_rows(args.rows)
+    frame = make_rows(rows)
     source = scratch / "input" / "rows.csv"
     source.parent.mkdir()
     frame.to_csv(source, index=False)
@@ -135,13 +130,29 @@ def main(argv: list[str] | None = None) -> int:
     champion_dir.joinpath("champion.json").write_text(json.dumps({"ModelPackageArn": "arn:bench"}))
     batch.run(source, use_cache=False, out=lambda line: None)  # warm: definition, code staging
     times: dict[str, list[float]] = {"raw": [], "scorer": [], "pipeline": []}
-    for round_ in range(args.repeat):
+    for round_ in range(repeat):
         times["raw"].append(timed(lambda: model.predict_proba(matrix)))
         output = scratch / f"out-{round_}"
         times["scorer"].append(scorer_seconds(champion_dir, source.parent, output))
         times["pipeline"].append(
             timed(lambda: batch.run(source, use_cache=False, out=lambda line: None))
         )
+    return times, features
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    report.add_write_flag(parser)
+    args = parser.parse_args(argv)
+    run = report.start("batch", argv)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    try:
+        times, features = measure(scratch, args.rows, args.repeat)
+    finally:  # 200,000 rows and every round's output: not left behind in the temp folder
+        os.environ.pop("LOCAL_RUNNER_HOME", None)
+        shutil.rmtree(scratch, ignore_errors=True)
     median = {name: statistics.median(values) for name, values in times.items()}
     conditions = (
         f"Medians of {args.repeat} interleaved rounds, the same rows for every side: the sample "
