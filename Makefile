@@ -39,7 +39,8 @@ PYTEST_PARALLEL = -n "$$PYTEST_WORKERS" --dist loadfile
 DEFINITION := $(BUILD)/pipeline-definition.json
 export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup env-check data definition validate-definition test test-python test-fast lint fmt clean lock benchmark benchmark-scale
+.PHONY: help setup env-check data definition validate-definition test test-python test-fast lint fmt clean lock benchmark benchmark-scale \
+	benchmark-test-suite
 
 help: ## List every target with one line each
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -110,14 +111,17 @@ lock: $(STAMP) ## Re-pin the hashed locks: requirements/{dev,uv}.lock (tooling) 
 	$(UV_COMPILE) --python-platform x86_64-manylinux_2_28 training_code/requirements.txt -o training_code/requirements.lock
 	$(UV_COMPILE) --python-platform x86_64-manylinux_2_28 training_code/requirements-inference.txt -o training_code/requirements-inference.lock
 
-benchmark: $(STAMP) ## Print the benchmark figures recorded in docs/benchmarks.md
-	$(PY) -m benchmarks definition
-	$(PY) -m benchmarks definition-check
-	$(PY) -m benchmarks training
+# Measuring is `python -m benchmarks <name> [--write]` (or a benchmark-* target); --write records
+# benchmarks/results/<name>.json. `make benchmark` only renders: it measures nothing.
+benchmark: $(STAMP) ## Regenerate docs/benchmarks.md from benchmarks/results/*.json and benchmarks/notes/*.md
+	$(PY) -m benchmarks report
+
+benchmark-test-suite: $(STAMP) ## Time make test-fast, test-python, proof, tf-test side by side with per-folder counts (WRITE=1 records)
+	$(PY) -m benchmarks test-suite $(if $(WRITE),--write)
 
 ROWS ?= 10000000
-benchmark-scale: $(STAMP) ## Preprocess+train on 1, 2, 4 simulated hosts side by side (ROWS=10000000; smaller on a shared machine)
-	$(PY) -m benchmarks scale-out --rows "$$ROWS"
+benchmark-scale: $(STAMP) ## Preprocess+train on 1, 2, 4 simulated hosts side by side (ROWS=10000000; smaller on a shared machine; WRITE=1 records)
+	$(PY) -m benchmarks scale-out --rows "$$ROWS" $(if $(WRITE),--write)
 
 clean: ## Remove generated files (build/, data/, .local/); keeps .venv
 	rm -rf build data .local .pytest_cache

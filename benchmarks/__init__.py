@@ -1,4 +1,7 @@
-"""Benchmarks: scripts that print figures for docs/benchmarks.md (never timed assertions in tests).
+"""Benchmarks: runs that measure figures and record them for docs/benchmarks.md (never timed
+assertions in tests).
 
-`python -m benchmarks definition|training|local [options]`; `make benchmark` runs the quick ones.
+`python -m benchmarks <name> [--write]` measures (and records benchmarks/results/<name>.json);
+`python -m benchmarks report` (`make benchmark`) regenerates docs/benchmarks.md from the results
+and the hand-written analysis in benchmarks/notes/.
 """

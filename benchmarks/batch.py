@@ -10,7 +10,7 @@ rounds:
            object store, the Score job as a process (interpreter and imports included), upload.
 Throughput ratios are rows/s divided by raw's rows/s (goal >= 0.8 for the scorer).
 
-Usage: python -m benchmarks batch [--rows 200000] [--repeat 3]
+Usage: python -m benchmarks batch [--rows 200000] [--repeat 3] [--write]
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +26,8 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+
+from benchmarks import report
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -111,17 +113,13 @@ def timed(action) -> float:
     return time.perf_counter() - started
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=200_000)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-    scratch = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+def measure(scratch: Path, rows: int, repeat: int) -> tuple[dict[str, list[float]], list[str]]:
+    """Seconds of each side per round, and the feature names."""
     os.environ["LOCAL_RUNNER_HOME"] = str(scratch / "home")
     from local_runner import batch
 
     model, features, _model = make_champion(scratch)
-    frame = make_rows(args.rows)
+    frame = make_rows(rows)
     source = scratch / "input" / "rows.csv"
     source.parent.mkdir()
     frame.to_csv(source, index=False)
@@ -132,28 +130,64 @@ def main(argv: list[str] | None = None) -> int:
     champion_dir.joinpath("champion.json").write_text(json.dumps({"ModelPackageArn": "arn:bench"}))
     batch.run(source, use_cache=False, out=lambda line: None)  # warm: definition, code staging
     times: dict[str, list[float]] = {"raw": [], "scorer": [], "pipeline": []}
-    for round_ in range(args.repeat):
+    for round_ in range(repeat):
         times["raw"].append(timed(lambda: model.predict_proba(matrix)))
         output = scratch / f"out-{round_}"
         times["scorer"].append(scorer_seconds(champion_dir, source.parent, output))
         times["pipeline"].append(
             timed(lambda: batch.run(source, use_cache=False, out=lambda line: None))
         )
+    return times, features
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    report.add_write_flag(parser)
+    args = parser.parse_args(argv)
+    run = report.start("batch", argv)
+    scratch = Path(tempfile.mkdtemp(prefix="bench-batch-"))
+    try:
+        times, features = measure(scratch, args.rows, args.repeat)
+    finally:  # 200,000 rows and every round's output: not left behind in the temp folder
+        os.environ.pop("LOCAL_RUNNER_HOME", None)
+        shutil.rmtree(scratch, ignore_errors=True)
     median = {name: statistics.median(values) for name, values in times.items()}
-    load = os.getloadavg()[0]
-    print(
-        f"batch scoring, {args.rows} rows x {len(features)} features, medians of {args.repeat} "
-        f"(Linux {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"1-minute load {load:.1f}):"
+    conditions = (
+        f"Medians of {args.repeat} interleaved rounds, the same rows for every side: the sample "
+        f"dataset resampled to {args.rows:,} rows with 1 % noise and an id column, "
+        f"{len(features)} features; the champion is train.py's model."
     )
-    for name in ("raw", "scorer", "pipeline"):
-        rate = args.rows / median[name]
-        print(
-            f"  {name:<9} {median[name]:7.2f} s  {rate:>10,.0f} rows/s  "
-            f"ratio to raw {median['raw'] / median[name]:.2f}"
-        )
+    report.publish(run, conditions=conditions, tables=tables(median, args.rows), write=args.write)
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+WHAT = {
+    "raw": "`model.predict_proba` on the feature matrix in memory",
+    "scorer": "`batch_score.py`'s own timing: parse the CSV, predict, write every row with its "
+    "scores",
+    "pipeline": "`make batch ENV=local INPUT=...` end to end: definition, staging, the Score job "
+    "as a process, upload",
+}
+
+
+def tables(median: dict[str, float], rows: int) -> list[report.Table]:
+    """median: seconds of each side (raw, scorer, pipeline) for `rows` rows."""
+    lines = []
+    for name in ("raw", "scorer", "pipeline"):
+        ratio = f"{median['raw'] / median[name]:.2f}"
+        lines.append([
+            name, WHAT[name], f"{median[name]:.2f} s", f"{rows / median[name]:,.0f}",
+            f"**{ratio}**" if name == "scorer" else ratio,
+        ])  # fmt: skip
+    return [
+        report.Table(
+            ["side", "what is timed", "median", "rows/s", "ratio to raw"],
+            lines,
+            "the scorer's throughput >= 0.8 of raw predict",
+            report.Headline(
+                "scorer / raw throughput", round(median["raw"] / median["scorer"], 2), ">= 0.8"
+            ),
+        )
+    ]

@@ -6,12 +6,15 @@ both alike. The ratio says what our code adds on top of the unavoidable SDK impo
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks import report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 IMPORT_ONLY = (
@@ -43,16 +46,45 @@ def timed(code: str) -> float:
     return time.perf_counter() - start
 
 
+def tables(bare: float, full: float, rounds: int) -> list[report.Table]:
+    ratio = full / bare
+    return [
+        report.Table(
+            ["figure", "value", "goal"],
+            [
+                [
+                    f"definition generation / bare import of the same SDK modules (medians of {rounds})",
+                    f"{full:.2f} s / {bare:.2f} s = **{ratio:.2f}**",
+                    "<= 1.4",
+                ]
+            ],
+            "<= 1.4: what our code adds on top of the unavoidable SDK import",
+            report.Headline(
+                "definition generation / bare import of the same SDK modules",
+                round(ratio, 2),
+                "<= 1.4",
+            ),
+        )
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """`python -m benchmarks definition [ROUNDS]` (default 5)."""
-    rounds = int(argv[0]) if argv else 5
+    """`python -m benchmarks definition [ROUNDS] [--write]` (default 5 rounds)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rounds", nargs="?", type=int, default=5)
+    report.add_write_flag(parser)
+    args = parser.parse_args(argv)
+    run = report.start("definition", argv)
     imports, generations = [], []
-    for _ in range(rounds):
+    for _ in range(args.rounds):
         imports.append(timed(IMPORT_ONLY))
         generations.append(timed(GENERATE))
     bare, full = statistics.median(imports), statistics.median(generations)
-    print(f"definition benchmark ({rounds} rounds, medians, fresh interpreters)")
-    print(f"  bare SDK import        {bare:6.2f} s")
-    print(f"  generate definition    {full:6.2f} s")
-    print(f"  ratio                  {full / bare:6.2f}  (goal <= 1.4)")
+    conditions = (
+        f"Medians of {args.rounds} rounds, each side in a fresh interpreter, alternating, so the "
+        "load on the machine hits both sides."
+    )
+    report.publish(
+        run, conditions=conditions, tables=tables(bare, full, args.rounds), write=args.write
+    )
     return 0

@@ -10,21 +10,18 @@
    the same rows, p50/p99 single-row latency, errors under a --load-seconds load.
 
 Usage: python -m benchmarks local [--repeat 3] [--load-seconds 60] [--write]
-(--write replaces the "## Local runner" section of docs/benchmarks.md.)
+(--write records benchmarks/results/local.json and regenerates docs/benchmarks.md.)
 """
 
 from __future__ import annotations
 
 import os
 
-from benchmarks.report import write_section
-
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # same as the endpoint's backends: a fair raw figure
 
 import argparse
 import http.client
 import json
-import platform
 import shutil
 import socket
 import statistics
@@ -36,20 +33,10 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks import report
+
 REPO = Path(__file__).resolve().parent.parent
 CODE = REPO / "training_code"
-SECTION = "## Local runner"
-HISTORY = (
-    "Found by these figures: while the definition put the execution id in Train's "
-    "`CheckpointConfig.S3Uri` (a SageMaker cache-key attribute), Train and Evaluate ran on every "
-    "execution and a rerun cost 0.59-0.63 of a cold run (2026-11-23, same machine); with a fixed "
-    "checkpoint prefix every job step is reused. The endpoint figures depend on the machine's "
-    "load most: single-row p50 was about 3 ms on a quiet machine, and the p99 is what other "
-    "processes' scheduling adds. The sandbox of issue 13 (clean environment, private /opt/ml, "
-    "S3 endpoint) first dropped the machine's OMP_NUM_THREADS, and Train's OpenMP threads spun "
-    "on the loaded machine: 3.50 (2026-11-29, load average about 17); keeping the thread limits "
-    "brought it to 1.10 the same day."
-)
 
 
 def run_script(script: str, opt_ml: Path) -> None:
@@ -245,12 +232,13 @@ def endpoint_figures(home: Path, load_seconds: float) -> dict[str, float]:
     }
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--load-seconds", type=float, default=60.0)
-    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    report.add_write_flag(parser)
     args = parser.parse_args(argv)
+    run = report.start("local", argv)
 
     from env_config import load
     from local_runner import lifecycle
@@ -275,7 +263,6 @@ def main(argv: list[str] | None = None) -> None:
         definitions["Train checkpoint URI without execution id"] = stable_checkpoint_copy(
             lifecycle.DEFINITION, scratch / "stable-definition.json"
         )
-    load_before = os.getloadavg()[0]
     direct_times: list[float] = []
     cold: dict[str, list[float]] = {name: [] for name in definitions}
     rerun: dict[str, list[float]] = {name: [] for name in definitions}
@@ -297,48 +284,60 @@ def main(argv: list[str] | None = None) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
     median = statistics.median
-    first = next(iter(definitions))
-    overhead = median(cold[first]) / median(direct_times)
+    conditions = (
+        f"Medians of {args.repeat} interleaved rounds on the sample dataset (569 rows): the local "
+        "runs and the direct runs take turns, so other work on the machine inflates both alike."
+    )
+    timings = {
+        "direct": median(direct_times),
+        "cold": {name: median(values) for name, values in cold.items()},
+        "rerun": {name: median(values) for name, values in rerun.items()},
+        "cached": cached,
+    }
+    report.publish(run, conditions=conditions, tables=tables(timings, figures), write=args.write)
+    return 0
+
+
+def tables(timings: dict, figures: dict[str, float]) -> list[report.Table]:
+    """timings: direct (s), cold and rerun (s per definition variant), cached (step names per
+    variant); figures: what endpoint_figures returns."""
+    first = next(iter(timings["cold"]))
+    overhead = timings["cold"][first] / timings["direct"]
     throughput = figures["endpoint_rows_per_s"] / figures["raw_rows_per_s"]
     batch_throughput = figures["endpoint_batch_rows_per_s"] / figures["raw_batch_rows_per_s"]
-    machine = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs, Python " + (
-        platform.python_version()
-    )
-    lines = [
-        SECTION,
-        "",
-        f"Measured by `make benchmark-local` (benchmarks/local.py) on {machine}, "
-        f"{time.strftime('%Y-%m-%d', time.gmtime())}; medians of {args.repeat} interleaved rounds "
-        "on the sample dataset (569 rows); 1-minute load average "
-        f"{load_before:.1f} before and {os.getloadavg()[0]:.1f} after (other work on the machine "
-        "inflates every figure, the direct runs as much as the local ones).",
-        "",
-        "| figure | value | goal |",
-        "|---|---|---|",
-        f"| local end-to-end run / the three scripts run directly | {median(cold[first]):.1f} s / "
-        f"{median(direct_times):.1f} s = **{overhead:.2f}** | <= 1.15 |",
+    rows = [
+        ["local end-to-end run / the three scripts run directly",
+         f"{timings['cold'][first]:.1f} s / {timings['direct']:.1f} s = **{overhead:.2f}**",
+         "<= 1.15"],
         *[
-            f"| cached rerun with nothing changed / cold run, {name} | "
-            f"{median(rerun[name]):.2f} s / {median(cold[name]):.1f} s = "
-            f"**{median(rerun[name]) / median(cold[name]):.3f}** (cached: "
-            f"{', '.join(cached[name]) or 'none'}) | <= 0.05 |"
-            for name in definitions
+            [f"cached rerun with nothing changed / cold run, {name}",
+             f"{timings['rerun'][name]:.2f} s / {timings['cold'][name]:.1f} s = "
+             f"**{timings['rerun'][name] / timings['cold'][name]:.3f}** (cached: "
+             f"{', '.join(timings['cached'][name]) or 'none'})",
+             "<= 0.05"]
+            for name in timings["cold"]
         ],
-        f"| endpoint / raw predict, one row per request (4 clients) | "
-        f"{figures['endpoint_rows_per_s']:.0f} / {figures['raw_rows_per_s']:.0f} rows/s = "
-        f"**{throughput:.2f}** | >= 0.5 |",
-        f"| endpoint / raw predict, {figures['batch_rows']} rows per request | "
-        f"{figures['endpoint_batch_rows_per_s']:.0f} / {figures['raw_batch_rows_per_s']:.0f} "
-        f"rows/s = **{batch_throughput:.2f}** | >= 0.5 |",
-        f"| single-row latency through the proxy, p50 / p99 | {figures['p50_ms']:.2f} ms / "
-        f"**{figures['p99_ms']:.2f} ms** | p99 <= 10 ms |",
-        f"| errors under load ({figures['load_seconds']:.0f} s, 4 clients, "
-        f"{figures['load_requests']} requests, 127.0.0.1) | **{figures['load_errors']}** | 0 |",
-        "",
-        HISTORY,
-        "",
+        ["endpoint / raw predict, one row per request (4 clients)",
+         f"{figures['endpoint_rows_per_s']:.0f} / {figures['raw_rows_per_s']:.0f} rows/s = "
+         f"**{throughput:.2f}**", ">= 0.5"],
+        [f"endpoint / raw predict, {figures['batch_rows']} rows per request",
+         f"{figures['endpoint_batch_rows_per_s']:.0f} / {figures['raw_batch_rows_per_s']:.0f} "
+         f"rows/s = **{batch_throughput:.2f}**", ">= 0.5"],
+        ["single-row latency through the proxy, p50 / p99",
+         f"{figures['p50_ms']:.2f} ms / **{figures['p99_ms']:.2f} ms**", "p99 <= 10 ms"],
+        [f"errors under load ({figures['load_seconds']:.0f} s, 4 clients, "
+         f"{figures['load_requests']} requests, 127.0.0.1)", f"**{figures['load_errors']}**", "0"],
+    ]  # fmt: skip
+    return [
+        report.Table(
+            ["figure", "value", "goal"],
+            rows,
+            "overhead <= 1.15, cached rerun <= 0.05 of a cold run, endpoint >= 0.5 of raw "
+            "predict, p99 <= 10 ms, no errors",
+            report.Headline(
+                "local end-to-end run / the three scripts run directly",
+                round(overhead, 2),
+                "<= 1.15",
+            ),
+        )
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.write:
-        write_section(SECTION, text)

@@ -6,8 +6,8 @@ front of the same serve.py with the same small model, on 127.0.0.1.
 2. GET /ping latency while --stalled clients connect at once and each holds its connection with
    half a request line, during that burst and after it.
 
-Usage: python -m benchmarks proxy [--requests 300] [--stalled 1000] [--commit BEFORE]
-Prints a Markdown table; bounded (each phase has a fixed number of requests).
+Usage: python -m benchmarks proxy [--requests 300] [--stalled 1000] [--commit BEFORE] [--write]
+Bounded (each phase has a fixed number of requests).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from benchmarks import report
 
 REPO = Path(__file__).resolve().parent.parent
 BEFORE = "0556951"  # the last commit with the standard-library proxy
@@ -138,7 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--stalled", type=int, default=1000)
     parser.add_argument("--commit", default=BEFORE)
+    report.add_write_flag(parser)
     args = parser.parse_args(argv)
+    run = report.start("proxy", argv)
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         (root / "model").mkdir()
@@ -184,18 +188,39 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             backend.terminate()
             backend.wait(timeout=30)
-    print(f"| measure | aiohttp proxy | standard-library proxy ({args.commit}) | ratio |")
-    print("|---|---|---|---|")
-    for key, label in (
-        ("p50", "single-row POST latency, p50 (ms)"),
-        ("p99", "single-row POST latency, p99 (ms)"),
-        ("ping_burst_max", f"slowest GET /ping while {args.stalled} stalling clients connect (ms)"),
-        ("ping_after_p50", f"GET /ping p50 with {args.stalled} stalled clients held (ms)"),
-    ):
-        new, before = results["new"][key], results["old"][key]
-        print(f"| {label} | {new:.2f} | {before:.2f} | {new / before:.2f} |")
+    conditions = (
+        "The same serve.py and model behind both proxies on 127.0.0.1, single-row requests in "
+        "alternating batches (so a busy moment lands on both sides alike), then "
+        f"{args.stalled} clients that connect at once from 50 threads and each send half a "
+        "request line and nothing more."
+    )
+    report.publish(
+        run, conditions=conditions, tables=tables(results, args.commit, args.stalled),
+        write=args.write,
+    )  # fmt: skip
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def tables(results: dict[str, dict[str, float]], commit: str, stalled: int) -> list[report.Table]:
+    """results: "new" (aiohttp) and "old" (standard library) -> p50, p99, ping_burst_max,
+    ping_after_p50 in milliseconds."""
+    rows = []
+    for key, label in (
+        ("p50", "single-row POST latency, p50 (ms)"),
+        ("p99", "single-row POST latency, p99 (ms)"),
+        ("ping_burst_max", f"slowest GET /ping while {stalled} stalling clients connect (ms)"),
+        ("ping_after_p50", f"GET /ping p50 with {stalled} stalled clients held (ms)"),
+    ):
+        new, before = results["new"][key], results["old"][key]
+        rows.append([label, f"{new:.2f}", f"{before:.2f}", f"{new / before:.2f}"])
+    p50 = results["new"]["p50"] / results["old"]["p50"]
+    return [
+        report.Table(
+            ["measure", "aiohttp proxy", f"standard-library proxy ({commit})", "ratio"],
+            rows,
+            "(figures only: the proxy was replaced for correctness, not speed)",
+            report.Headline(
+                "single-row POST latency p50, aiohttp / standard-library proxy", round(p50, 2), None
+            ),
+        )
+    ]

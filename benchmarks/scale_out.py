@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks import report
 from simulated_hosts import Input, JobResult, run_job
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -141,8 +142,8 @@ def evaluate(work: Path, s3: Path) -> float:
         capture_output=True,
         env={**os.environ, "SM_OPT_ML": str(work / "evaluate")},
     )
-    report = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
-    return report["binary_classification_metrics"]["accuracy"]["value"]
+    evaluation = json.loads((out / "evaluation.json").read_text(encoding="utf-8"))
+    return evaluation["binary_classification_metrics"]["accuracy"]["value"]
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -152,11 +153,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--hosts", default="1,2,4", help="host counts, comma-separated")
     parser.add_argument("--threads", type=int, default=1, help="threads per simulated host")
     parser.add_argument("--max-iter", type=int, default=200, help="boosting rounds")
+    report.add_write_flag(parser)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    run = report.start("scale-out", argv)
     counts = [int(h) for h in args.hosts.split(",")]
     root = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     try:
@@ -167,27 +170,49 @@ def main(argv: list[str] | None = None) -> int:
         }
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(
-        f"scale-out benchmark: {args.rows:,} rows x 30 features ({size / 1e6:,.0f} MB CSV in "
-        f"{args.files} objects), {args.max_iter} rounds, {args.threads} thread(s) per host, "
-        f"{os.cpu_count()} cores"
+    conditions = (
+        f"Side by side in one run: a synthetic {args.rows:,} rows x 30 features "
+        f"({size / 1e6:,.0f} MB of CSV in {args.files} objects), Preprocess then Train "
+        f"({args.max_iter} rounds) on {', '.join(map(str, counts))} simulated hosts "
+        "(`simulated_hosts`: one process per host, SageMaker's contract, inputs sharded by key, "
+        f"XGBoost's tracker and collective on loopback), {args.threads} thread(s) per host "
+        f"(a host's own cores; more host threads than the machine's {os.cpu_count()} cores "
+        "oversubscribe it). CPU seconds are user + system, summed over hosts."
     )
-    base = figures[counts[0]]
-    base_total = (base["preprocess"] + base["train"]) * counts[0]
-    print(
-        "hosts  preprocess s  train s  total s  efficiency  peak RSS MB  largest shard MB  "
-        "RSS/shard  accuracy"
-    )
-    for hosts, f in figures.items():
-        total = f["preprocess"] + f["train"]
-        print(
-            f"{hosts:>5}  {f['preprocess']:>12.1f}  {f['train']:>7.1f}  {total:>7.1f}  "
-            f"{base_total / (hosts * total):>10.2f}  {f['peak_rss'] / 1e6:>11.0f}  "
-            f"{f['largest_shard'] / 1e6:>16.0f}  {f['rss_ratio']:>9.2f}  {f['accuracy']:>8.4f}  "
-            f"{f['preprocess_cpu']:.0f}/{f['train_cpu']:.0f}"
-        )
+    report.publish(run, conditions=conditions, tables=tables(figures), write=args.write)
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def tables(figures: dict[int, dict]) -> list[report.Table]:
+    """figures: host count -> what run_hosts returns; the first count is the baseline."""
+    counts = list(figures)
+    base = figures[counts[0]]
+    base_total = (base["preprocess"] + base["train"]) * counts[0]
+    rows, efficiency = [], {}
+    for hosts, f in figures.items():
+        total = f["preprocess"] + f["train"]
+        efficiency[hosts] = base_total / (hosts * total)
+        rows.append([
+            str(hosts),
+            f"{f['preprocess']:.1f} s / {f['preprocess_cpu']:.0f} s",
+            f"{f['train']:.1f} s / {f['train_cpu']:.0f} s",
+            f"{total:.1f} s",
+            f"{base_total:.1f} / ({hosts} x {total:.1f}) = **{efficiency[hosts]:.2f}**",
+            f"{f['peak_rss'] / 1e6:.0f} MB",
+            f"{f['largest_shard'] / 1e6:.0f} MB",
+            f"{f['rss_ratio']:.2f}",
+            f"{f['accuracy']:.4f}",
+        ])  # fmt: skip
+    two = 2 if 2 in efficiency else counts[-1]
+    return [
+        report.Table(
+            ["hosts", "Preprocess wall / CPU", "Train wall / CPU", "total",
+             "scaling efficiency T1 / (n x Tn)", "peak RSS of any host", "largest shard",
+             "RSS / shard", "test accuracy"],
+            rows,
+            "scaling efficiency >= 0.7 at 2 hosts on a 2-core machine; peak RSS per host <= 3x "
+            "its shard",
+            report.Headline(f"scaling efficiency at {two} hosts", round(efficiency[two], 2),
+                            ">= 0.7"),
+        )
+    ]  # fmt: skip

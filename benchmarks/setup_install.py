@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks import report
 from env_config import REPO_ROOT
 
 LOCK = REPO_ROOT / "requirements" / "dev.lock"
@@ -47,16 +48,35 @@ def with_uv(root: Path) -> float:
     return seconds + timed([*install, *cache, "--no-deps", "-r", str(LOCK)])
 
 
+def tables(uv: float, pip: float) -> list[report.Table]:
+    return [
+        report.Table(
+            ["figure", "value", "goal"],
+            [[
+                "fresh install with uv (uv itself included) / with pip",
+                f"{uv:.0f} s / {pip:.0f} s = **{uv / pip:.2f}**",
+                "the faster one is what `make setup` uses",
+            ]],
+            "the faster one is what `make setup` uses",
+            report.Headline("fresh install with uv (uv itself included) / with pip",
+                            round(uv / pip, 2), None),
+        )
+    ]  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.parse_args(argv)
+    report.add_write_flag(parser)
+    args = parser.parse_args(argv)
+    run = report.start("setup", argv)
     root = Path(tempfile.mkdtemp(prefix="bench-setup-"))
     try:
         uv, pip = with_uv(root), with_pip(root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print("fresh install of requirements/dev.lock (hash-checked, empty caches)")
-    print(f"  pip                 {pip:7.1f} s")
-    print(f"  uv (incl. its own)  {uv:7.1f} s")
-    print(f"  ratio uv / pip      {uv / pip:7.2f}")
+    conditions = (
+        "A fresh venv and an empty cache for each tool, `requirements/dev.lock` installed "
+        "hash-checked with `--no-deps` by each, one after the other in the same run."
+    )
+    report.publish(run, conditions=conditions, tables=tables(uv, pip), write=args.write)
     return 0

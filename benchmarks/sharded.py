@@ -7,14 +7,13 @@ hosts get 2 each. Both runs go through local_runner.jobs.run_processing (the san
 endpoint, input staging, output upload included), in a temporary LOCAL_RUNNER_HOME.
 
 Usage: python -m benchmarks sharded [--rows 1000000] [--repeat 3] [--write]
-(--write replaces the "## Local runner: several hosts" section of docs/benchmarks.md.)
+(--write records benchmarks/results/sharded.json and regenerates docs/benchmarks.md.)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import statistics
@@ -24,24 +23,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.report import write_section
+from benchmarks import report
 
 REPO = Path(__file__).resolve().parent.parent
-SECTION = "## Local runner: several hosts"
 BUCKET = "benchmark-bucket"
 OBJECTS = 8
 COLUMNS = 12
-
-SHARED_MACHINE = (
-    "Why the measured ratio is not the goal's: the kernel's autogroup scheduling "
-    "(`/proc/sys/kernel/sched_autogroup_enabled` = 1) gives each session one share of the CPUs, "
-    "and the hosts run in the runner's session (so a killed run takes its jobs with it). On a "
-    "machine that other sessions keep busy (load average far above the core count) that share "
-    "is a fraction of one core however many processes use it: two 3-CPU-second loops took 24 s "
-    "together against 13 s alone, on this machine, that day. The CPU seconds are independent of "
-    "that load; the estimate from them is what the hosts' parallel work gives when the cores "
-    "are free. Run `make benchmark-sharded` on a quiet machine to measure the wall-time ratio."
-)
 
 STEP_SCRIPT = """
     import os
@@ -156,15 +143,15 @@ def run_step(instances: int, round_index: int, scratch: Path) -> Round:
     return elapsed
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--write", action="store_true", help="update docs/benchmarks.md")
+    report.add_write_flag(parser)
     args = parser.parse_args(argv)
+    run = report.start("sharded", argv)
     scratch = Path(tempfile.mkdtemp(prefix="benchmark-sharded-"))
     os.environ["LOCAL_RUNNER_HOME"] = str(scratch)
-    load_before = os.getloadavg()[0]
     single: list[Round] = []
     four: list[Round] = []
     try:
@@ -175,55 +162,53 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         os.environ.pop("LOCAL_RUNNER_HOME", None)
         shutil.rmtree(scratch, ignore_errors=True)
-    text = report(args, single, four, load_before)
-    print(text)
-    if args.write:
-        write_section(SECTION, text)
+    conditions = (
+        f"Medians of {args.repeat} interleaved rounds; {args.rows:,} rows x {COLUMNS} columns in "
+        f"{OBJECTS} CSV objects, each host standardises its shard with pandas; both sides ran in "
+        "turn under the same load. The estimate row assumes the runner's own work is serial and "
+        "the hosts' CPU seconds spread over min(cores, hosts) cores."
+    )
+    report.publish(
+        run, conditions=conditions, tables=tables(single, four, os.cpu_count() or 1),
+        write=args.write,
+    )  # fmt: skip
+    return 0
 
 
-def report(args: argparse.Namespace, single: list[Round], four: list[Round], load: float) -> str:
+def tables(single: list[Round], four: list[Round], cores: int) -> list[report.Table]:
     median = statistics.median
 
     def figure(rounds: list[Round], field: str) -> float:
         return median(getattr(r, field) for r in rounds)
 
     ratio = figure(four, "wall") / figure(single, "wall")
-    cores = os.cpu_count() or 1
     # What an idle machine with this many cores would take: the runner's own work is serial,
     # the hosts' CPU seconds spread over min(cores, hosts) cores (an estimate, not a measurement).
     idle_single = figure(single, "runner_cpu") + figure(single, "hosts_cpu")
     idle_four = figure(four, "runner_cpu") + figure(four, "hosts_cpu") / min(cores, 4)
-    machine = f"{platform.system()} {platform.machine()}, {cores} CPUs, Python " + (
-        platform.python_version()
-    )
-    return "\n".join(
-        [
-            SECTION,
-            "",
-            f"Measured by `make benchmark-sharded` (benchmarks/sharded.py) on {machine}, "
-            f"{time.strftime('%Y-%m-%d', time.gmtime())}; medians of {args.repeat} interleaved "
-            f"rounds; {args.rows:,} rows x {COLUMNS} columns in {OBJECTS} CSV objects, each "
-            "host standardises its shard with pandas. The machine was shared with other "
-            f"sessions: 1-minute load average {load:.1f} before and "
-            f"{os.getloadavg()[0]:.1f} after; both sides ran in turn under the same load.",
-            "",
-            "| figure | value | goal |",
-            "|---|---|---|",
-            f"| ShardedByS3Key processing step, 4 hosts / 1 host (wall time, measured) | "
-            f"{figure(four, 'wall'):.1f} s / {figure(single, 'wall'):.1f} s = **{ratio:.2f}** "
-            "| <= 0.6 on 2+ cores |",
-            f"| CPU seconds of the host processes, 4 hosts / 1 host | "
-            f"{figure(four, 'hosts_cpu'):.1f} s / {figure(single, 'hosts_cpu'):.1f} s | (figure) |",
-            f"| CPU seconds of the runner itself (staging, S3 endpoint, upload), 4 / 1 | "
-            f"{figure(four, 'runner_cpu'):.1f} s / {figure(single, 'runner_cpu'):.1f} s | "
-            "(figure) |",
-            f"| estimate for an idle {cores}-core machine from those CPU seconds, 4 / 1 | "
-            f"{idle_four:.1f} s / {idle_single:.1f} s = **{idle_four / idle_single:.2f}** "
-            "| (estimate) |",
-            f"| every round, 4 hosts (wall) | {', '.join(f'{r.wall:.1f}' for r in four)} s | |",
-            f"| every round, 1 host (wall) | {', '.join(f'{r.wall:.1f}' for r in single)} s | |",
-            "",
-            SHARED_MACHINE,
-            "",
-        ]
-    )
+    rows = [
+        ["ShardedByS3Key processing step, 4 hosts / 1 host (wall time, measured)",
+         f"{figure(four, 'wall'):.1f} s / {figure(single, 'wall'):.1f} s = **{ratio:.2f}**",
+         "<= 0.6 on 2+ cores"],
+        ["CPU seconds of the host processes, 4 hosts / 1 host",
+         f"{figure(four, 'hosts_cpu'):.1f} s / {figure(single, 'hosts_cpu'):.1f} s", "(figure)"],
+        ["CPU seconds of the runner itself (staging, S3 endpoint, upload), 4 / 1",
+         f"{figure(four, 'runner_cpu'):.1f} s / {figure(single, 'runner_cpu'):.1f} s", "(figure)"],
+        [f"estimate for an idle {cores}-core machine from those CPU seconds, 4 / 1",
+         f"{idle_four:.1f} s / {idle_single:.1f} s = **{idle_four / idle_single:.2f}**",
+         "(estimate)"],
+        ["every round, 4 hosts (wall)", f"{', '.join(f'{r.wall:.1f}' for r in four)} s", ""],
+        ["every round, 1 host (wall)", f"{', '.join(f'{r.wall:.1f}' for r in single)} s", ""],
+    ]  # fmt: skip
+    return [
+        report.Table(
+            ["figure", "value", "goal"],
+            rows,
+            "4 hosts / 1 host <= 0.6 on 2+ cores",
+            report.Headline(
+                "ShardedByS3Key processing step, 4 hosts / 1 host (wall time, measured)",
+                round(ratio, 2),
+                "<= 0.6",
+            ),
+        )
+    ]

@@ -6,6 +6,7 @@ resident memory of each (goal: peak RSS <= 4 GB). Run with `make benchmark`.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import resource
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from benchmarks import report
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CODE = REPO_ROOT / "training_code"
@@ -51,8 +54,13 @@ def run_step(script: str, root: Path, env: dict) -> tuple[float, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m benchmarks training [ROWS]` (default 1,000,000)."""
-    rows = int(argv[0]) if argv else 1_000_000
+    """`python -m benchmarks training [ROWS] [--write]` (default 1,000,000 rows)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", nargs="?", type=int, default=1_000_000)
+    report.add_write_flag(parser)
+    args = parser.parse_args(argv)
+    rows = args.rows
+    run = report.start("training", argv)
     root = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         data = root / "processing" / "input" / "data"
@@ -73,11 +81,35 @@ def main(argv: list[str] | None = None) -> int:
         figures["evaluate"] = run_step("evaluate.py", root, env)
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"training benchmark: {rows:,} rows x 30 features, one process per step")
-    for step, (wall, peak) in figures.items():
-        print(f"  {step:<11} wall {wall:7.1f} s   peak RSS so far {peak:5.2f} GiB")
-    total = sum(wall for wall, _ in figures.values())
-    print(
-        f"  total       wall {total:7.1f} s   peak RSS {max(p for _, p in figures.values()):5.2f} GiB (goal <= 4)"
+    report.publish(
+        run,
+        conditions=(
+            f"A synthetic {rows:,} rows x 30 features (the schema's features, a noisy linear "
+            "label); each step runs as its own process, as on SageMaker, one after the other."
+        ),
+        tables=tables(rows, figures),
+        write=args.write,
     )
     return 0
+
+
+def tables(rows: int, figures: dict[str, tuple[float, float]]) -> list[report.Table]:
+    """figures: step -> (wall seconds, peak RSS in GiB of the step processes so far)."""
+    peak = max(p for _, p in figures.values())
+    walls = " / ".join(f"{wall:.0f} s" for wall, _ in figures.values())
+    return [
+        report.Table(
+            ["figure", "value", "goal"],
+            [
+                [
+                    f"preprocess + train + evaluate, {rows:,} rows x 30 features: peak RSS of "
+                    "any step",
+                    f"**{peak:.2f} GiB**",
+                    "<= 4 GB",
+                ],
+                [f"same run, wall time: {' / '.join(figures)}", walls, "(figure only)"],
+            ],
+            "peak RSS of any step <= 4 GB",
+            report.Headline("peak RSS of any step, GiB (4 GB = 3.7 GiB)", round(peak, 2), "<= 3.7"),
+        )
+    ]

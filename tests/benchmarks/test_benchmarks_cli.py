@@ -1,21 +1,61 @@
-"""`python -m benchmarks <name>`: one runner for every benchmark (figures go to
-docs/benchmarks.md; tests never time anything)."""
+"""`python -m benchmarks <name>`: one runner for every benchmark and for the report that
+generates docs/benchmarks.md (tests never time anything)."""
 
 from __future__ import annotations
 
+import argparse
 import importlib
+import inspect
 import subprocess
 import sys
 
-from benchmarks.__main__ import COMMANDS
+import pytest
+
+from benchmarks import report
+from benchmarks.__main__ import BENCHMARKS, COMMANDS
 
 
-def test_every_benchmark_is_a_module_with_a_main():
+def test_every_command_is_a_module_with_a_main():
     for module in COMMANDS.values():
         assert callable(importlib.import_module(module).main), module
 
 
-def test_help_lists_every_benchmark_and_an_unknown_one_is_refused():
+def test_every_benchmark_has_a_section_of_the_doc_and_the_report_is_a_command():
+    assert list(report.SECTIONS) == [name for name in report.SECTIONS if name in BENCHMARKS]
+    assert set(report.SECTIONS) == set(BENCHMARKS)
+    assert COMMANDS["report"] == "benchmarks.report"
+
+
+def test_every_benchmark_accepts_write_and_record(monkeypatch):
+    """Every benchmark's parser takes --write (alias --record): recording is one flag for all."""
+    seen = {}
+    original = argparse.ArgumentParser.parse_args
+
+    def stop_after_parsing(self, args=None, namespace=None):
+        seen[self.prog] = original(self, args, namespace)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", stop_after_parsing)
+    for name, module in BENCHMARKS.items():
+        for flag in ("--write", "--record"):
+            with pytest.raises(SystemExit):  # raised by parse_args above, nothing measured
+                importlib.import_module(module).main([flag])
+            parsed = seen.pop(next(iter(seen)))
+            assert parsed.write is True, (name, flag)
+
+
+def test_every_benchmark_reports_through_the_one_function():
+    """The one output path: each module calls report.start and report.publish, and none writes
+    the doc or a result file itself."""
+    for name, module in BENCHMARKS.items():
+        source = inspect.getsource(importlib.import_module(module))
+        assert f'report.start("{name}", argv)' in source, name
+        assert "report.publish(" in source, name
+        for writer in ("report.DOC", "report.RESULTS", "report.save(", "write_section"):
+            assert writer not in source, (name, writer)
+
+
+def test_help_lists_every_command_and_an_unknown_one_is_refused():
     listed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--help"], capture_output=True, text=True
     )
@@ -24,14 +64,3 @@ def test_help_lists_every_benchmark_and_an_unknown_one_is_refused():
         [sys.executable, "-m", "benchmarks", "nope"], capture_output=True, text=True
     )
     assert unknown.returncode == 2 and "usage: python -m benchmarks" in unknown.stderr
-
-
-def test_a_benchmark_replaces_only_its_own_section(tmp_path, monkeypatch):
-    from benchmarks import report
-
-    doc = tmp_path / "benchmarks.md"
-    doc.write_text("# Benchmarks\n\n## A\n\nold a\n\n## B\n\nb stays\n")
-    monkeypatch.setattr(report, "DOC", doc)
-    report.write_section("## A", "## A\n\nnew a\n")
-    report.write_section("## C", "## C\n\nc\n")
-    assert doc.read_text() == "# Benchmarks\n\n## A\n\nnew a\n## B\n\nb stays\n\n## C\n\nc\n"
