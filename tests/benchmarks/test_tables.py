@@ -84,10 +84,15 @@ def test_proxy_ratios():
     assert result["tables"][0]["columns"][2] == "standard-library proxy (0556951)"
 
 
-def test_batch_scorer_ratio():
-    result = accepted("batch", batch.tables({"raw": 1.0, "scorer": 1.25, "pipeline": 2.0}, 1000))
-    assert headline(result) == {"figure": "scorer / raw throughput", "value": 0.8, "goal": ">= 0.8"}
-    assert result["tables"][0]["rows"][1][3] == "800"
+def test_batch_scorer_ratio_is_against_the_hand_written_script_with_in_memory_predict_beside():
+    median = {"raw": 0.1, "script": 1.0, "scorer": 1.25, "pipeline": 2.0}
+    result = accepted("batch", batch.tables(median, 1000))
+    assert headline(result) == {
+        "figure": "scorer / hand-written script throughput", "value": 0.8, "goal": ">= 0.8"
+    }  # fmt: skip
+    scorer = result["tables"][0]["rows"][2]
+    assert scorer[0] == "scorer" and scorer[3] == "800"
+    assert scorer[4] == "**0.80**" and scorer[5] == "0.08"  # beside it: vs in-memory predict
 
 
 def test_setup_and_proof():
