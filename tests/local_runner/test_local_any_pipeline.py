@@ -24,24 +24,38 @@ NOTIFY_HANDLER = "tests/local_runner/fixtures/lambdas/notify.py:handler"
 
 
 @pytest.fixture(scope="module")
-def definitions() -> dict:
-    """Built once per module (the SDK takes a few seconds)."""
-    return {
-        "batch": sdk.batch_pipeline(),
+def built() -> tuple[dict, dict[str, bytes]]:
+    """The definitions, built once per module (the SDK takes a few seconds), and what the SDK
+    uploaded while building them (the tuning trainer's code tar.gz and sm_drivers channel)."""
+    tunings = {
         "tuning": sdk.tuning_pipeline(),
         "grid": sdk.tuning_pipeline("Grid"),
         "tuning_cached": sdk.tuning_pipeline(cache=True),
+    }
+    definitions = {
+        "batch": sdk.batch_pipeline(),
+        **{name: definition for name, (definition, _) in tunings.items()},
         "aws_only": sdk.aws_only_pipeline(),
         "parallel_2": sdk.parallel_pipeline(2),
         "parallel_1": sdk.parallel_pipeline(1),
     }
+    uploads = {uri: body for _, found in tunings.values() for uri, body in found.items()}
+    return definitions, uploads
+
+
+@pytest.fixture(scope="module")
+def definitions(built) -> dict:
+    return built[0]
 
 
 @pytest.fixture
-def any_bucket(home: Path) -> Path:
-    """The fixture code at its own S3 location and the raw rows; no template code bundle."""
+def any_bucket(home: Path, built) -> Path:
+    """The fixture code at its own S3 location, the raw rows and what the SDK uploaded while
+    building (as the user's bucket holds them); no template code bundle."""
     objectstore.upload_dir(sdk.CODE, sdk.CODE_URI)
     objectstore.put_bytes(sdk.RAW_URI + "rows.csv", sdk.raw_rows().encode())
+    for uri, body in built[1].items():
+        objectstore.put_bytes(uri, body)
     return home
 
 
@@ -116,7 +130,12 @@ def test_lineage_names_every_s3_input_and_code_location(definitions, any_bucket)
 
 
 def test_tuning_searches_its_ranges_and_picks_the_best_by_the_objective(definitions, any_bucket):
-    result, _ = run(definitions["tuning"])
+    # as the SDK wrote it: no ContainerEntrypoint (a tuning job cannot carry one), script mode
+    job = definitions["tuning"]["Steps"][1]["Arguments"]["TrainingJobDefinition"]
+    assert "ContainerEntrypoint" not in job["AlgorithmSpecification"]
+    assert job["StaticHyperParameters"]["sagemaker_program"] == "fit.py"
+    result, output = run(definitions["tuning"])
+    assert result.status == "Succeeded", output
     assert statuses(result) == {
         "Split": "Succeeded",
         "Tune": "Succeeded",
