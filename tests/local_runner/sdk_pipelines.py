@@ -19,7 +19,9 @@ CODE_URI = f"s3://{BUCKET}/code/"
 RAW_URI = f"s3://{BUCKET}/raw/"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/any-image:1"
 # A SageMaker framework image (scikit-learn): its own entry point runs script mode
-FRAMEWORK_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+FRAMEWORK_IMAGE = (
+    "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+)
 ROLE = "arn:aws:iam::123456789012:role/any-role"
 REGION = "us-east-1"
 CODE = Path(__file__).parent / "fixtures" / "anycode"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sdk_pipelines as sdk
 
+from definition_check import validate
 from local_runner import cli, endpoint, lifecycle, objectstore, paths, smoke
 from local_runner.registry import Registry
 
@@ -21,6 +22,13 @@ V2 = Path(__file__).parent / "fixtures" / "v2_pipeline.json"
 def raw(home: Path) -> Path:
     objectstore.put_bytes(sdk.RAW_URI + "rows.csv", sdk.raw_rows().encode())
     return home
+
+
+def test_the_checked_in_v2_definition_is_one_sagemaker_accepts():
+    """botocore's model of SageMaker (definition_check) stands behind the fixture: the runner
+    is tested on a definition AWS would take."""
+    definition = json.loads(V2.read_text(encoding="utf-8"))
+    assert [str(problem) for problem in validate(definition)] == []
 
 
 def test_missing_code_is_refused_up_front_naming_the_step_and_the_fix(raw, capsys):

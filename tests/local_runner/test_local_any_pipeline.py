@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import sdk_pipelines as sdk
 
+from definition_check import validate
+from definition_check.create_pipeline import validate_request
 from local_runner import jobs, lifecycle, objectstore
 from local_runner.executor import Executor
 from local_runner.expressions import UnsupportedError
@@ -74,6 +76,37 @@ def run(definition: dict, settings: StepSettings | None = None, **kwargs):
 
 def statuses(result) -> dict[str, str]:
     return {name: step.status for name, step in result.steps.items()}
+
+
+def test_every_definition_built_here_is_one_sagemaker_accepts(definitions):
+    """botocore's model of SageMaker (definition_check) stands behind this: each definition the
+    SDK built for these tests passes CreatePipeline's shapes (the parallel ones with their
+    ParallelismConfiguration), so the runner is tested on what AWS would run."""
+    for name, built in definitions.items():
+        definition, parallelism = built if isinstance(built, tuple) else (built, None)
+        assert [str(p) for p in validate(definition)] == [], name
+        if parallelism:
+            request = {
+                "PipelineName": name.replace("_", "-"),  # letters, digits, hyphens
+                "RoleArn": sdk.ROLE,
+                "PipelineDefinition": json.dumps(definition),
+                "ParallelismConfiguration": parallelism,
+            }
+            assert [str(p) for p in validate_request(request)] == [], name
+
+
+def test_a_tuning_job_carrying_a_container_entrypoint_is_refused(definitions):
+    """Deliberately invalid: the edit these tests once made after generation (a tuning job's
+    AlgorithmSpecification has no ContainerEntrypoint; botocore's model refuses it)."""
+    definition = json.loads(json.dumps(definitions["tuning"]))
+    tune = next(s for s in definition["Steps"] if s["Type"] == "Tuning")
+    job = tune["Arguments"]["TrainingJobDefinition"]
+    job["AlgorithmSpecification"]["ContainerEntrypoint"] = ["python3", "fit.py"]
+    assert [str(p) for p in validate(definition)] == [
+        "step Tune: Arguments.TrainingJobDefinition.AlgorithmSpecification.ContainerEntrypoint: "
+        "unknown field: HyperParameterAlgorithmSpecification has TrainingImage, "
+        "TrainingInputMode, AlgorithmName, MetricDefinitions"
+    ]
 
 
 def test_batch_transform_serves_the_models_own_inference_code(definitions, any_bucket):
@@ -383,9 +416,9 @@ def test_stubbed_steps_show_in_status_and_in_the_dag_picture(definitions, any_bu
     settings = StepSettings(lambdas={"notify": NOTIFY_HANDLER}, stubs=AWS_ONLY_STUBS)
     result, _ = run(definitions["aws_only"], settings)
     status = lifecycle.status_text(lifecycle.Local.load())
-    assert any(
-        line.split()[:2] == ["WaitForReview", "Stubbed"] for line in status.splitlines()
-    ), status
+    assert any(line.split()[:2] == ["WaitForReview", "Stubbed"] for line in status.splitlines()), (
+        status
+    )
     statuses = load_statuses(result.folder / "execution.json")
     mermaid = to_mermaid(build_graph(definitions["aws_only"]), statuses)
     line = next(ln for ln in mermaid.splitlines() if ln.strip().endswith(" statusStubbed"))
