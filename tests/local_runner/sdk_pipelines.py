@@ -5,7 +5,7 @@ The job scripts are tests/local_runner/fixtures/anycode (stdlib only). The code 
 its own S3 location (s3://any-bucket/code/), not this template's code bundle; the tuning step's
 trainer uses SDK v3 script mode instead (SourceCode: the SDK uploads the folder as a tar.gz).
 Every definition is exactly what the SDK wrote, and SageMaker's API model accepts it
-(test_local_sdk_definitions_check.py).
+(test_local_any_pipeline.py, test_every_definition_built_here_is_one_sagemaker_accepts).
 """
 
 from __future__ import annotations
