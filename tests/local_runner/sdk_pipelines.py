@@ -2,7 +2,10 @@
 credentials, no role validation; build_pipeline.offline), for the local runner to run end to end.
 
 The job scripts are tests/local_runner/fixtures/anycode (stdlib only). The code is referenced by
-its own S3 location (s3://any-bucket/code/), not this template's code bundle.
+its own S3 location (s3://any-bucket/code/), not this template's code bundle; the tuning step's
+trainer uses SDK v3 script mode instead (SourceCode: the SDK uploads the folder as a tar.gz).
+Every definition is exactly what the SDK wrote, and SageMaker's API model accepts it
+(test_local_any_pipeline.py, test_every_definition_built_here_is_one_sagemaker_accepts).
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ BUCKET = "any-bucket"
 CODE_URI = f"s3://{BUCKET}/code/"
 RAW_URI = f"s3://{BUCKET}/raw/"
 IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/any-image:1"
+# A SageMaker framework image (scikit-learn): its own entry point runs script mode
+FRAMEWORK_IMAGE = (
+    "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+)
 ROLE = "arn:aws:iam::123456789012:role/any-role"
 REGION = "us-east-1"
 CODE = Path(__file__).parent / "fixtures" / "anycode"
@@ -128,9 +135,6 @@ def trainer(session: Any, split: Any, threshold: Any) -> Any:
             )
         ]
     )
-
-
-FIT_ENTRYPOINT = ["python3", "/opt/ml/input/data/code/fit.py"]
 
 
 def _lambda_step(split: Any) -> Any:
@@ -321,9 +325,53 @@ def batch_pipeline() -> dict:
     return definition
 
 
-def tuning_pipeline(strategy: str = "Random", cache: bool = False) -> dict:
+def script_mode_trainer(session: Any, split: Any) -> Any:
+    """fit.py in SDK v3's script mode (SourceCode): for a tuning job, which cannot carry
+    ContainerEntrypoint, the SDK tars source_dir and names it in the sagemaker_program and
+    sagemaker_submit_directory hyperparameters, which the framework image's own entry point runs
+    (the local runner: its image -> runtime table, FRAMEWORK_IMAGE -> sklearn)."""
+    from sagemaker.core import shapes
+    from sagemaker.core.training.configs import Compute
+    from sagemaker.train import ModelTrainer
+    from sagemaker.train.configs import SourceCode
+
+    from build_pipeline.definition import channel
+
+    return ModelTrainer(
+        training_image=FRAMEWORK_IMAGE,
+        role=ROLE,
+        sagemaker_session=session,
+        base_job_name="fit",
+        compute=Compute(instance_type="ml.m5.large", instance_count=1),
+        source_code=SourceCode(source_dir=str(CODE), entry_script="fit.py"),
+        output_data_config=shapes.OutputDataConfig(s3_output_path=f"s3://{BUCKET}/models"),
+        hyperparameters={"threshold": "0.5"},
+        input_data_config=[
+            channel(
+                "train", split.properties.ProcessingOutputConfig.Outputs["train"].S3Output.S3Uri
+            )
+        ],
+    )
+
+
+def _sdk_uploads() -> dict[str, bytes]:
+    """What the SDK uploaded to the session's bucket while building (inside offline_aws, moto's
+    S3): on AWS the user's bucket holds it from then on, so a test puts it in the local store."""
+    import boto3
+
+    s3 = boto3.client("s3", region_name=REGION)
+    found = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for item in page.get("Contents", []):
+            body = s3.get_object(Bucket=BUCKET, Key=item["Key"])["Body"].read()
+            found[f"s3://{BUCKET}/{item['Key']}"] = body
+    return found
+
+
+def tuning_pipeline(strategy: str = "Random", cache: bool = False) -> tuple[dict, dict[str, bytes]]:
     """Split -> Tune (a search over threshold; the best by validation:accuracy) -> CreateModel
-    from the best job's artifact (get_top_model_s3_uri)."""
+    from the best job's artifact (get_top_model_s3_uri). The definition exactly as the SDK wrote
+    it, and what the SDK uploaded while writing it (the code tar.gz, its sm_drivers channel)."""
     from build_pipeline.offline import offline_aws
 
     with offline_aws(REGION):
@@ -342,7 +390,7 @@ def tuning_pipeline(strategy: str = "Random", cache: bool = False) -> dict:
             else {"threshold": ContinuousParameter(0.05, 0.95)}
         )
         tuner = HyperparameterTuner(
-            model_trainer=trainer(session, split, "0.5"),
+            model_trainer=script_mode_trainer(session, split),
             objective_metric_name="validation:accuracy",
             hyperparameter_ranges=ranges,
             objective_type="Maximize",
@@ -362,13 +410,7 @@ def tuning_pipeline(strategy: str = "Random", cache: bool = False) -> dict:
                 s3_model_data_url=best, image_uri=IMAGE, sagemaker_session=session, role_arn=ROLE
             ).build(),
         )
-        definition = _definition("tuning", [], [split, tune, model], session)
-    # Tuning jobs cannot carry ContainerEntrypoint on AWS (the image's ENTRYPOINT runs the
-    # script); until the image -> local runtime table states this image's, the trial's entry
-    # point is written here.
-    spec = definition["Steps"][1]["Arguments"]["TrainingJobDefinition"]["AlgorithmSpecification"]
-    spec["ContainerEntrypoint"] = FIT_ENTRYPOINT
-    return definition
+        return _definition("tuning", [], [split, tune, model], session), _sdk_uploads()
 
 
 def parallel_pipeline(max_parallel: int) -> tuple[dict, dict]:

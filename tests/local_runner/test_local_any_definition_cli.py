@@ -6,13 +6,12 @@ transform with filters). Its code is staged with `stage`; nothing of the templat
 from __future__ import annotations
 
 import json
-import sys
-import types
 from pathlib import Path
 
 import pytest
 import sdk_pipelines as sdk
 
+from definition_check import validate
 from local_runner import cli, endpoint, lifecycle, objectstore, paths, smoke
 from local_runner.registry import Registry
 
@@ -23,6 +22,13 @@ V2 = Path(__file__).parent / "fixtures" / "v2_pipeline.json"
 def raw(home: Path) -> Path:
     objectstore.put_bytes(sdk.RAW_URI + "rows.csv", sdk.raw_rows().encode())
     return home
+
+
+def test_the_checked_in_v2_definition_is_one_sagemaker_accepts():
+    """botocore's model of SageMaker (definition_check) stands behind the fixture: the runner
+    is tested on a definition AWS would take."""
+    definition = json.loads(V2.read_text(encoding="utf-8"))
+    assert [str(problem) for problem in validate(definition)] == []
 
 
 def test_missing_code_is_refused_up_front_naming_the_step_and_the_fix(raw, capsys):
@@ -104,23 +110,28 @@ def test_a_test_split_with_a_foreign_header_is_skipped_saying_why(home):
         smoke.read_rows("s3://b/test/", 5)
 
 
-def test_what_sagemakers_api_model_refuses_stops_the_run_up_front(raw, capsys, monkeypatch):
-    """run asks definition_check.validate (botocore's model of SageMaker) first, when installed."""
-    seen = []
-    checker = types.ModuleType("definition_check")
-
-    def validate(definition):
-        seen.append(definition["Version"])
-        return ["step TrainModel: Arguments.ResourceConfig.VolumeSizeInGB: required but missing"]
-
-    checker.validate = validate
-    monkeypatch.setitem(sys.modules, "definition_check", checker)
-    assert cli.main(["stage", str(sdk.CODE), sdk.CODE_URI]) == 0
-    assert cli.main(["run", "--definition", str(V2)]) == 2
+def test_what_sagemakers_api_model_refuses_stops_the_run_up_front(raw, capsys, tmp_path):
+    """run checks the definition with the real definition_check (botocore's model of SageMaker:
+    AlgorithmSpecification.TrainingInputMode is required) before it stages or runs anything.
+    The runner alone would take File mode and run it: only the API model stops it here."""
+    definition = json.loads(V2.read_text(encoding="utf-8"))
+    train = next(step for step in definition["Steps"] if step["Name"] == "TrainModel")
+    del train["Arguments"]["AlgorithmSpecification"]["TrainingInputMode"]
+    invalid = tmp_path / "v2_without_input_mode.json"  # deliberately invalid
+    invalid.write_text(json.dumps(definition), encoding="utf-8")
+    assert cli.main(["run", "--definition", str(invalid)]) == 2
     error = capsys.readouterr().err
-    assert "is not a definition SageMaker accepts (nothing has run):" in error
-    assert "step TrainModel: Arguments.ResourceConfig.VolumeSizeInGB: required" in error
-    assert seen == ["2020-12-01"] and not paths.runs_dir().exists()
+    assert f"{invalid} is not a definition SageMaker accepts (nothing has run):" in error
+    assert (
+        "step TrainModel: Arguments.AlgorithmSpecification.TrainingInputMode: required by "
+        "AlgorithmSpecification but missing"
+    ) in error
+    assert "Traceback" not in error
+    # refused before the code check (the code is not staged, yet that is not what it says),
+    # nothing staged, nothing run
+    assert "is not in the local object store" not in error
+    assert objectstore.list_objects(sdk.CODE_URI) == []
+    assert not paths.runs_dir().exists()
 
 
 def test_another_groups_versions_are_approved_with_group(raw, capsys):

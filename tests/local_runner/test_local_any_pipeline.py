@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import sdk_pipelines as sdk
 
+from definition_check import validate
+from definition_check.create_pipeline import validate_request
 from local_runner import jobs, lifecycle, objectstore
 from local_runner.executor import Executor
 from local_runner.expressions import UnsupportedError
@@ -24,24 +26,38 @@ NOTIFY_HANDLER = "tests/local_runner/fixtures/lambdas/notify.py:handler"
 
 
 @pytest.fixture(scope="module")
-def definitions() -> dict:
-    """Built once per module (the SDK takes a few seconds)."""
-    return {
-        "batch": sdk.batch_pipeline(),
+def built() -> tuple[dict, dict[str, bytes]]:
+    """The definitions, built once per module (the SDK takes a few seconds), and what the SDK
+    uploaded while building them (the tuning trainer's code tar.gz and sm_drivers channel)."""
+    tunings = {
         "tuning": sdk.tuning_pipeline(),
         "grid": sdk.tuning_pipeline("Grid"),
         "tuning_cached": sdk.tuning_pipeline(cache=True),
+    }
+    definitions = {
+        "batch": sdk.batch_pipeline(),
+        **{name: definition for name, (definition, _) in tunings.items()},
         "aws_only": sdk.aws_only_pipeline(),
         "parallel_2": sdk.parallel_pipeline(2),
         "parallel_1": sdk.parallel_pipeline(1),
     }
+    uploads = {uri: body for _, found in tunings.values() for uri, body in found.items()}
+    return definitions, uploads
+
+
+@pytest.fixture(scope="module")
+def definitions(built) -> dict:
+    return built[0]
 
 
 @pytest.fixture
-def any_bucket(home: Path) -> Path:
-    """The fixture code at its own S3 location and the raw rows; no template code bundle."""
+def any_bucket(home: Path, built) -> Path:
+    """The fixture code at its own S3 location, the raw rows and what the SDK uploaded while
+    building (as the user's bucket holds them); no template code bundle."""
     objectstore.upload_dir(sdk.CODE, sdk.CODE_URI)
     objectstore.put_bytes(sdk.RAW_URI + "rows.csv", sdk.raw_rows().encode())
+    for uri, body in built[1].items():
+        objectstore.put_bytes(uri, body)
     return home
 
 
@@ -60,6 +76,37 @@ def run(definition: dict, settings: StepSettings | None = None, **kwargs):
 
 def statuses(result) -> dict[str, str]:
     return {name: step.status for name, step in result.steps.items()}
+
+
+def test_every_definition_built_here_is_one_sagemaker_accepts(definitions):
+    """botocore's model of SageMaker (definition_check) stands behind this: each definition the
+    SDK built for these tests passes CreatePipeline's shapes (the parallel ones with their
+    ParallelismConfiguration), so the runner is tested on what AWS would run."""
+    for name, built in definitions.items():
+        definition, parallelism = built if isinstance(built, tuple) else (built, None)
+        assert [str(p) for p in validate(definition)] == [], name
+        if parallelism:
+            request = {
+                "PipelineName": name.replace("_", "-"),  # letters, digits, hyphens
+                "RoleArn": sdk.ROLE,
+                "PipelineDefinition": json.dumps(definition),
+                "ParallelismConfiguration": parallelism,
+            }
+            assert [str(p) for p in validate_request(request)] == [], name
+
+
+def test_a_tuning_job_carrying_a_container_entrypoint_is_refused(definitions):
+    """Deliberately invalid: the edit these tests once made after generation (a tuning job's
+    AlgorithmSpecification has no ContainerEntrypoint; botocore's model refuses it)."""
+    definition = json.loads(json.dumps(definitions["tuning"]))
+    tune = next(s for s in definition["Steps"] if s["Type"] == "Tuning")
+    job = tune["Arguments"]["TrainingJobDefinition"]
+    job["AlgorithmSpecification"]["ContainerEntrypoint"] = ["python3", "fit.py"]
+    assert [str(p) for p in validate(definition)] == [
+        "step Tune: Arguments.TrainingJobDefinition.AlgorithmSpecification.ContainerEntrypoint: "
+        "unknown field: HyperParameterAlgorithmSpecification has TrainingImage, "
+        "TrainingInputMode, AlgorithmName, MetricDefinitions"
+    ]
 
 
 def test_batch_transform_serves_the_models_own_inference_code(definitions, any_bucket):
@@ -116,7 +163,12 @@ def test_lineage_names_every_s3_input_and_code_location(definitions, any_bucket)
 
 
 def test_tuning_searches_its_ranges_and_picks_the_best_by_the_objective(definitions, any_bucket):
-    result, _ = run(definitions["tuning"])
+    # as the SDK wrote it: no ContainerEntrypoint (a tuning job cannot carry one), script mode
+    job = definitions["tuning"]["Steps"][1]["Arguments"]["TrainingJobDefinition"]
+    assert "ContainerEntrypoint" not in job["AlgorithmSpecification"]
+    assert job["StaticHyperParameters"]["sagemaker_program"] == "fit.py"
+    result, output = run(definitions["tuning"])
+    assert result.status == "Succeeded", output
     assert statuses(result) == {
         "Split": "Succeeded",
         "Tune": "Succeeded",
@@ -364,9 +416,9 @@ def test_stubbed_steps_show_in_status_and_in_the_dag_picture(definitions, any_bu
     settings = StepSettings(lambdas={"notify": NOTIFY_HANDLER}, stubs=AWS_ONLY_STUBS)
     result, _ = run(definitions["aws_only"], settings)
     status = lifecycle.status_text(lifecycle.Local.load())
-    assert any(
-        line.split()[:2] == ["WaitForReview", "Stubbed"] for line in status.splitlines()
-    ), status
+    assert any(line.split()[:2] == ["WaitForReview", "Stubbed"] for line in status.splitlines()), (
+        status
+    )
     statuses = load_statuses(result.folder / "execution.json")
     mermaid = to_mermaid(build_graph(definitions["aws_only"]), statuses)
     line = next(ln for ln in mermaid.splitlines() if ln.strip().endswith(" statusStubbed"))

@@ -10,6 +10,7 @@ import tarfile
 import pytest
 from sdk_session import pipeline_session
 
+from definition_check import validate
 from local_runner import jobs, objectstore
 
 TRAIN = """\
@@ -64,6 +65,7 @@ def test_a_model_trainer_with_source_code_runs_the_sdks_driver(home, monkeypatch
             sagemaker_session=session,
         )
         definition = json.loads(pipeline.definition())
+    assert validate(definition) == []  # botocore's model of SageMaker accepts it
     arguments = definition["Steps"][0]["Arguments"]
     assert arguments["AlgorithmSpecification"]["ContainerEntrypoint"] == ["/bin/bash"]
     assert jobs.check_runnable("Training", arguments, None, step="Fit") == []

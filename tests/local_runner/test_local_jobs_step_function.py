@@ -12,6 +12,7 @@ import cloudpickle
 import pytest
 from sdk_session import EXECUTION_ID, pipeline_session, resolve_execution
 
+from definition_check import validate
 from local_runner import jobs, objectstore
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
@@ -39,6 +40,7 @@ def build_definition(monkeypatch) -> dict:
 
 def test_a_step_function_runs_and_writes_its_return_value_to_the_object_store(home, monkeypatch):
     definition = build_definition(monkeypatch)
+    assert validate(definition) == []  # botocore's model of SageMaker accepts it
     (add_one,) = definition["Steps"]
     assert add_one["Type"] == "Training"
     arguments = resolve_execution(add_one["Arguments"])
