@@ -65,7 +65,9 @@ def from_terraform(values: dict, shape, renames: dict[str, str] | None = None) -
     return out
 
 
-def _build(service: str, operation: str, values: dict, renames: dict[str, str], address: str) -> dict:
+def _build(
+    service: str, operation: str, values: dict, renames: dict[str, str], address: str
+) -> dict:
     shape = service_model(service).operation_model(operation).input_shape
     params = from_terraform(values, shape, renames)
     report = ParamValidator().validate(params, shape)
@@ -168,7 +170,9 @@ CALLS: dict[str, Calls] = {
 }
 
 
-def planned_requests(plan: dict, principal: str, account: str, region: str, source: str) -> list[Request]:
+def planned_requests(
+    plan: dict, principal: str, account: str, region: str, source: str
+) -> list[Request]:
     """Every request the apply of `plan`'s creates in module.monitoring sends, as `principal`."""
     out: list[Request] = []
 

@@ -225,9 +225,7 @@ def must_deny(
 ) -> Iterator[Check]:
     translator = Translator(account)
     pipelines = {c["resources"]["pipeline_name"] for c in configs.values()}
-    schedules = {
-        c.context[SCHEDULE_CONTEXT] for c in allowed if c.context.get(SCHEDULE_CONTEXT)
-    }
+    schedules = {c.context[SCHEDULE_CONTEXT] for c in allowed if c.context.get(SCHEDULE_CONTEXT)}
     for check in allowed:
         if check.principal not in principals:
             continue

@@ -304,8 +304,12 @@ class Translator:
             key if key.startswith("arn:") else self.arn("kms", f"key/{key}")
         )
         extra: dict[str, Any] = {}
-        if params.get("EncryptionContext"):  # Encrypt, Decrypt, GenerateDataKey: kms:EncryptionContext:*
-            extra = {f"kms:EncryptionContext:{k}": v for k, v in params["EncryptionContext"].items()}
+        if params.get(
+            "EncryptionContext"
+        ):  # Encrypt, Decrypt, GenerateDataKey: kms:EncryptionContext:*
+            extra = {
+                f"kms:EncryptionContext:{k}": v for k, v in params["EncryptionContext"].items()
+            }
             extra["kms:EncryptionContextKeys"] = sorted(params["EncryptionContext"])
             extra["kms:CallerAccount"] = self.id
         return [(action, [key_arn], extra)]
@@ -486,7 +490,10 @@ class Translator:
             return []
         key_arn = self.account.key_arn(key) or key
         via = self._kms_via(key_arn, "scheduler", {"aws:scheduler:schedule:arn": schedule})
-        return [(f"kms:{verb}", [key_arn], via) for verb in ("DescribeKey", "GenerateDataKey", "Decrypt")]
+        return [
+            (f"kms:{verb}", [key_arn], via)
+            for verb in ("DescribeKey", "GenerateDataKey", "Decrypt")
+        ]
 
     # -- Logs, CloudWatch ------------------------------------------------------------------------
     def _logs(self, operation: str, params: dict[str, Any]):

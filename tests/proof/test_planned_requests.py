@@ -55,7 +55,9 @@ def plan(*changes: tuple[str, str, dict]) -> dict:
 
 
 def requests(*changes):
-    return planned_requests(plan(*changes), "github-deploy/staging", "000000000000", "us-east-1", "apply")
+    return planned_requests(
+        plan(*changes), "github-deploy/staging", "000000000000", "us-east-1", "apply"
+    )
 
 
 def test_a_planned_job_definition_is_the_create_request_sagemaker_takes():
@@ -75,7 +77,9 @@ def test_a_planned_job_definition_is_the_create_request_sagemaker_takes():
     assert "VpcConfig" not in params["NetworkConfig"]  # an absent block is not sent
     assert {"Key": "Environment", "Value": "staging"} in params["Tags"]
     assert describe.operation == "DescribeDataQualityJobDefinition"
-    assert tags.params["ResourceArn"].endswith(":data-quality-job-definition/p-staging-data-quality")
+    assert tags.params["ResourceArn"].endswith(
+        ":data-quality-job-definition/p-staging-data-quality"
+    )
 
 
 def test_a_schedule_a_drift_alarm_and_the_retrain_target_are_requests_too():
@@ -107,7 +111,9 @@ def test_a_schedule_a_drift_alarm_and_the_retrain_target_are_requests_too():
 def test_a_field_sagemaker_does_not_take_stops_the_proof_with_the_address():
     broken = copy.deepcopy(JOB)
     broken["job_resources"][0]["cluster_config"][0]["instance_count"] = "one"
-    with pytest.raises(ProofError, match=r"aws_sagemaker_data_quality_job_definition.this\[0\].*InstanceCount"):
+    with pytest.raises(
+        ProofError, match=r"aws_sagemaker_data_quality_job_definition.this\[0\].*InstanceCount"
+    ):
         requests(("module.monitoring.aws_sagemaker_data_quality_job_definition.this[0]",
                   "aws_sagemaker_data_quality_job_definition", broken))  # fmt: skip
 
