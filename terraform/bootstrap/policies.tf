@@ -314,8 +314,8 @@ locals {
   # Grants split across managed policies (each below the 6,144-character limit).
   policy_groups = {
     storage = ["TerraformState", "TerraformStateList", "TerraformStateKey", "ArtifactBuckets", "ArtifactObjects", "CreateEnvironmentKey", "ManageEnvironmentKey", "EnvironmentKeyAlias", "ListKeyAliases", "EnvironmentKeyGrantsForAwsResources"]
-    ml      = ["EnvironmentRoles", "BoundedEnvironmentRoles", "PassEnvironmentRoles", "AutoscalingServiceLinkedRole", "SageMakerResources", "ModelMonitorSchedule", "ImageRepositories", "EcrLogin", "EndpointAutoscalingRead", "EndpointAutoscalingRegister", "EndpointAutoscalingOfThisEnvironment"]
-    events  = ["EventRulesConnectionsDestinations", "ConnectionManagedSecret", "GithubTokenSecret", "Schedules", "AlertsTopic", "DeadLetterQueue", "Alarms", "LambdaLogGroup", "DescribeLogGroups", "DeployLambda"]
+    ml      = ["EnvironmentRoles", "BoundedEnvironmentRoles", "PassEnvironmentRoles", "AutoscalingServiceLinkedRole", "SageMakerResources", "ImageRepositories", "EcrLogin", "EndpointAutoscalingRead", "EndpointAutoscalingRegister", "EndpointAutoscalingOfThisEnvironment"]
+    events  = ["ModelMonitorSchedule", "EventRulesConnectionsDestinations", "ConnectionManagedSecret", "GithubTokenSecret", "Schedules", "AlertsTopic", "DeadLetterQueue", "Alarms", "LambdaLogGroup", "DescribeLogGroups", "DeployLambda"]
   }
 
   documents = { for pair in setproduct(keys(local.statements), keys(local.policy_groups), ["deploy", "plan"]) :
