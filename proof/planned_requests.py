@@ -170,6 +170,27 @@ CALLS: dict[str, Calls] = {
 }
 
 
+UNKNOWN = "known-after-apply"
+
+
+def with_unknowns(after: Any, unknown: Any) -> Any:
+    """The planned values with every value Terraform knows only at apply time (after_unknown:
+    true, e.g. the Model Monitor image read by a data source during apply) set to UNKNOWN, so the
+    request keeps its required members. Such a value never decides an IAM request here: the
+    resources and roles the decisions turn on (names, role ARNs) are known at plan time, and a
+    placeholder in one would name no real resource, so an allowed-as-required request fails."""
+    if unknown is True:
+        return UNKNOWN
+    if isinstance(after, dict) and isinstance(unknown, dict):
+        keys = set(after) | {k for k, v in unknown.items() if v is True or k not in after}
+        return {k: with_unknowns(after.get(k), unknown.get(k)) for k in keys}
+    if isinstance(after, list) and isinstance(unknown, list):
+        return [
+            with_unknowns(a, unknown[i] if i < len(unknown) else None) for i, a in enumerate(after)
+        ]
+    return after
+
+
 def planned_requests(
     plan: dict, principal: str, account: str, region: str, source: str
 ) -> list[Request]:
@@ -191,7 +212,9 @@ def planned_requests(
                 f"{address}: the plan creates a {change['type']} that proof/planned_requests.py "
                 "cannot turn into the provider's requests: add it to CALLS."
             )
-        values = change["change"]["after"] or {}
+        values = with_unknowns(
+            change["change"]["after"] or {}, change["change"].get("after_unknown")
+        )
         for service, operation, params in calls(values, arn, address):
             out.append(Request(principal, service, operation, params, f"{source}: {address}"))
     return out

@@ -137,3 +137,21 @@ def test_resources_outside_monitoring_and_unchanged_ones_are_not_its_business():
     unchanged["resource_changes"][0]["change"]["actions"] = ["no-op"]
     for document in (other, unchanged):
         assert planned_requests(document, "p", "000000000000", "us-east-1", "apply") == []
+
+
+def test_a_value_known_only_at_apply_keeps_its_member_as_a_placeholder():
+    """Staging's plan reads the Model Monitor image (a data source) during apply: image_uri is
+    absent from `after` and true in `after_unknown`; the request still has its required ImageUri."""
+    planned = copy.deepcopy(JOB)
+    del planned["data_quality_app_specification"][0]["image_uri"]
+    change = plan(("module.monitoring.aws_sagemaker_data_quality_job_definition.this[0]",
+                   "aws_sagemaker_data_quality_job_definition", planned))  # fmt: skip
+    change["resource_changes"][0]["change"]["after_unknown"] = {
+        "data_quality_app_specification": [{"environment": {}, "image_uri": True}]
+    }
+    create, *_ = planned_requests(
+        change, "github-deploy/staging", "000000000000", "us-east-1", "apply"
+    )
+    spec = create.params["DataQualityAppSpecification"]
+    assert spec["ImageUri"] == "known-after-apply"
+    assert spec["Environment"] == {"publish_cloudwatch_metrics": "Enabled"}
