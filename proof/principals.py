@@ -78,6 +78,7 @@ def principals(project: str, execution_role: str) -> dict[str, Principal]:
 # Roles AWS services assume on a schedule or an event: their requests come from the rendered
 # schedule, rule targets and monitoring job definition (proof/service_roles.py).
 SERVICE_PRINCIPALS = (
+    "scheduler/dev", "events/dev", "scheduler/staging", "events/staging",
     "batch-scheduler/dev", "batch-events/dev", "batch-scheduler/staging",
     "batch-events/staging", "monitor/staging",
 )  # fmt: skip
@@ -87,6 +88,24 @@ def _service_principals(project: str) -> list[Principal]:
     table = []
     for env in ("dev", "staging"):
         table += [
+            Principal(
+                f"scheduler/{env}",
+                f"{project}-{env}-scheduler",
+                "scheduler.amazonaws.com, this account only (modules/iam)",
+                "start the training pipeline on pipeline.schedule; decrypt the schedule's payload "
+                "(its encryption context names the schedule)",
+                "the EventBridge Scheduler schedule's target and key in terraform show -json",
+            ),
+            Principal(
+                f"events/{env}",
+                f"{project}-{env}-events",
+                "events.amazonaws.com, this account only (modules/iam)",
+                "start the training pipeline when data lands in raw/ and, where monitoring runs, "
+                "when the data-drift alarm fires (with pipeline.input_data_uri); deliver approval "
+                "events to the GitHub API destination",
+                "the new-data, drift and approval rules' targets in terraform show -json (the drift "
+                "rule from the monitored plan)",
+            ),
             Principal(
                 f"batch-scheduler/{env}",
                 f"{project}-{env}-batch-scheduler",

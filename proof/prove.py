@@ -20,6 +20,7 @@ from proof import cases, code_recordings, service_roles, terraform_world, trust
 from proof.boto_recorder import read_calls
 from proof.moto_server import ProofError, read_recording
 from proof.pipeline_requests import Definition
+from proof.planned_requests import planned_requests
 from proof.principals import SERVICE_PRINCIPALS, Principal, principals
 from proof.rendered import Account
 from proof.requests import Request, from_moto_recording
@@ -230,9 +231,15 @@ def collect(definition: Path, refresh: bool = False, log: Callable[[str], None] 
     requests += pipeline.requests(region)
     roles = principals(dev["project"], dev["resources"]["execution_role_name"])
     by_role = {principal.role: key for key, principal in roles.items()}
-    requests += service_roles.trigger_requests(states, account, by_role)
     monitored = world.planned(f"{terraform_world.MONITORED}-monitoring")
+    requests += service_roles.trigger_requests([*states, monitored], account, by_role)
     requests += service_roles.monitor_requests([*states, monitored], account, by_role)
+    # What the GitHub deploy role's apply sends for the monitoring resources moto cannot create
+    requests += planned_requests(
+        json.loads((world.directory / f"plan-{terraform_world.MONITORED}-monitoring.json").read_text()),
+        f"github-deploy/{terraform_world.MONITORED}", account_id, region,
+        f"terraform apply {terraform_world.MONITORED} with a deployed package (planned)",
+    )  # fmt: skip
     return Inputs(account, requests, configs, roles)
 
 

@@ -2,7 +2,11 @@
 (`terraform show -json`), not from a hand list:
 
 - every EventBridge Scheduler schedule and EventBridge rule target whose role is a principal of
-  the proof starts the pipeline it names (sagemaker:StartPipelineExecution on the target ARN);
+  the proof starts the pipeline it names (sagemaker:StartPipelineExecution on the target ARN,
+  with the parameters the target passes: the training pipeline's schedule, new-data rule and,
+  from the monitored plan, the drift rule; the batch triggers), delivers to the API destination
+  it names (the approval rule), and a schedule with a customer managed key has its role decrypt
+  the payload with the schedule's ARN as encryption context;
 - every data-quality job definition whose role is a principal runs a Model Monitor job: it reads
   the endpoint's captured requests (the endpoint configuration's capture destination) and the
   baseline files, writes the report prefix with the output KMS key, grants the volume key,
@@ -10,8 +14,10 @@
   the namespace the feature alarms watch.
 
 The must-deny cases are the neighbours an over-broad policy would let through: a trigger role
-starting the training pipeline or another environment's pipeline, the monitor role writing raw/
-or models/, reading another environment's bucket or publishing into another namespace.
+starting another pipeline (training or batch, this environment's or another's), changing,
+deleting or stopping its own pipeline, decrypting another schedule's payload or an artifact
+object's data key, or calling another environment's API destination; the monitor role writing
+raw/ or models/, reading another environment's bucket or publishing into another namespace.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from proof.translate import Check, Translator
 
 LOG_GROUP = "/aws/sagemaker/ProcessingJobs"  # monitoring jobs are processing jobs
 JOB = "proof-data-quality-202601010000"  # a monitoring run's job name (any name: same policy)
+SCHEDULE_CONTEXT = "kms:EncryptionContext:aws:scheduler:schedule:arn"
 
 
 def _principal_of(role_arn: str, account: Account, roles: dict[str, str]) -> str | None:
@@ -40,25 +47,70 @@ def _all(states: list[dict]) -> list[dict]:
 
 
 def trigger_requests(states: list[dict], account: Account, roles: dict[str, str]) -> list[Request]:
+    """What EventBridge and EventBridge Scheduler send as a rule's or schedule's role: the
+    target's StartPipelineExecution with the pipeline parameters the target names (the training
+    pipeline's new-data and drift rules, the batch triggers), the API destination delivery of
+    the approval rule, and a schedule's payload decryption when it has a customer managed key."""
     out = []
     for resource in _all(states):
         values = resource.get("values") or {}
         if resource["type"] == "aws_scheduler_schedule":
-            targets = [(t["arn"], t["role_arn"]) for t in values.get("target") or []]
             source = f"schedule {values['name']} (terraform show -json)"
+            for target in values.get("target") or []:
+                principal = _principal_of(target["role_arn"], account, roles)
+                if not principal:
+                    continue
+                blocks = target.get("sagemaker_pipeline_parameters") or [{}]
+                parameters = [
+                    {"Name": p["name"], "Value": p["value"]}
+                    for p in blocks[0].get("pipeline_parameter") or []
+                ]
+                out += _start(principal, target["arn"], parameters, source)
+                if values.get("kms_key_arn"):
+                    out.append(_schedule_decrypt(principal, values, account, source))
         elif resource["type"] == "aws_cloudwatch_event_target" and values.get("role_arn"):
-            targets = [(values["arn"], values["role_arn"])]
+            principal = _principal_of(values["role_arn"], account, roles)
+            if not principal:
+                continue
             source = f"rule {values['rule']} target {values['target_id']} (terraform show -json)"
-        else:
-            continue
-        for target, role_arn in targets:
-            principal = _principal_of(role_arn, account, roles)
-            if principal and ":pipeline/" in target:
-                out.append(
-                    Request(principal, "sagemaker", "StartPipelineExecution",
-                            {"PipelineName": target}, source)
-                )  # fmt: skip
+            blocks = values.get("sagemaker_pipeline_target") or [{}]
+            parameters = [
+                {"Name": p["name"], "Value": p["value"]}
+                for p in blocks[0].get("pipeline_parameter_list") or []
+            ]
+            if ":api-destination/" in values["arn"]:
+                out.append(Request(principal, "events", "InvokeApiDestination",
+                                   {"ApiDestinationArn": values["arn"]}, source))  # fmt: skip
+            else:
+                out += _start(principal, values["arn"], parameters, source)
     return out
+
+
+def _start(principal: str, target: str, parameters: list[dict], source: str) -> list[Request]:
+    if ":pipeline/" not in target:
+        raise ProofError(
+            f"{source}: a target {target} that proof/service_roles.py does not know: teach it what the service sends."
+        )
+    params: dict = {"PipelineName": target}
+    if parameters:
+        params["PipelineParameters"] = parameters
+    return [Request(principal, "sagemaker", "StartPipelineExecution", params, source)]
+
+
+def _schedule_decrypt(principal: str, values: dict, account: Account, source: str) -> Request:
+    """Each run, Scheduler decrypts the target payload as the schedule's role, calling KMS with
+    the role's credentials (not through a service: no kms:ViaService) and the schedule's ARN as
+    encryption context (EventBridge Scheduler User Guide, "Encryption at rest": the execution
+    role needs kms:Decrypt; its CloudTrail example shows the Decrypt by the assumed execution
+    role with encryptionContext aws:scheduler:schedule:arn)."""
+    group = values.get("group_name") or "default"
+    schedule = values.get("arn") or (
+        f"arn:aws:scheduler:{account.region}:{account.account_id}:schedule/{group}/{values['name']}"
+    )
+    return Request(principal, "kms", "Decrypt", {
+        "KeyId": values["kms_key_arn"],
+        "EncryptionContext": {"aws:scheduler:schedule:arn": schedule},
+    }, source)  # fmt: skip
 
 
 def _s3(uri: str) -> tuple[str, str]:
@@ -173,6 +225,7 @@ def must_deny(
 ) -> Iterator[Check]:
     translator = Translator(account)
     pipelines = {c["resources"]["pipeline_name"] for c in configs.values()}
+    schedules = {c.context[SCHEDULE_CONTEXT] for c in allowed if c.context.get(SCHEDULE_CONTEXT)}
     for check in allowed:
         if check.principal not in principals:
             continue
@@ -182,6 +235,32 @@ def must_deny(
             for other in sorted(others - {name}):
                 yield _deny(translator, check, "sagemaker", "StartPipelineExecution",
                             {"PipelineName": f"{base}/{other}"}, f"{check.principal} starting pipeline {other}")  # fmt: skip
+            # anything else on its own pipeline: a trigger starts runs, it never changes them
+            for operation, params in (
+                ("UpdatePipeline", {"PipelineName": check.resource}),
+                ("DeletePipeline", {"PipelineName": check.resource}),
+                ("StopPipelineExecution", {"PipelineExecutionArn": f"{check.resource}/execution/proof0001"}),
+            ):  # fmt: skip
+                yield _deny(translator, check, "sagemaker", operation, params,
+                            f"{check.principal} calling {operation} on {name}", action=f"sagemaker:{operation}")  # fmt: skip
+        elif check.action == "kms:Decrypt" and check.context.get(SCHEDULE_CONTEXT):
+            own = check.context[SCHEDULE_CONTEXT]
+            for other in sorted(schedules - {own}):
+                yield _deny(translator, check, "kms", "Decrypt", {"KeyId": check.resource,
+                            "EncryptionContext": {"aws:scheduler:schedule:arn": other}},
+                            f"{check.principal} decrypting the payload of schedule {other.rsplit('/', 1)[1]}")  # fmt: skip
+            env = check.principal.rsplit("/", 1)[1]
+            res = configs[env]["resources"]
+            yield _deny(translator, check, "kms", "Decrypt", {"KeyId": check.resource,
+                        "EncryptionContext": {"aws:s3:arn": f"arn:aws:s3:::{res['artifact_bucket']}/{res['prefix']}/raw/train.csv"}},
+                        f"{check.principal} decrypting an artifact object's data key")  # fmt: skip
+        elif check.action == "events:InvokeApiDestination":
+            env = check.principal.rsplit("/", 1)[1]
+            project = configs[env]["project"]
+            for other in sorted(set(configs) - {env}):
+                target = check.resource.replace(f"/{project}-{env}-", f"/{project}-{other}-")
+                yield _deny(translator, check, "events", "InvokeApiDestination", {"ApiDestinationArn": target},
+                            f"{check.principal} calling {other}'s API destination")  # fmt: skip
         elif check.action == "s3:PutObject":
             bucket, _, key = check.resource[len("arn:aws:s3:::") :].partition("/")
             prefix = key.split("/", 1)[0]
@@ -204,11 +283,17 @@ def must_deny(
 
 
 def _deny(
-    translator: Translator, check: Check, service: str, operation: str, params: dict, why: str
+    translator: Translator,
+    check: Check,
+    service: str,
+    operation: str,
+    params: dict,
+    why: str,
+    action: str = "",
 ) -> Check:
     request = Request(check.principal, service, operation, params, check.source)
     for denied in translator.checks(request):
-        if denied.action == check.action:
+        if denied.action == (action or check.action):
             denied.expect, denied.why = "Denied", why
             return denied
-    raise AssertionError(f"no {check.action} check for {why}")
+    raise AssertionError(f"no {action or check.action} check for {why}")

@@ -303,7 +303,16 @@ class Translator:
         key_arn = self.account.key_arn(key) or (
             key if key.startswith("arn:") else self.arn("kms", f"key/{key}")
         )
-        return [(action, [key_arn], {})]
+        extra: dict[str, Any] = {}
+        if params.get(
+            "EncryptionContext"
+        ):  # Encrypt, Decrypt, GenerateDataKey: kms:EncryptionContext:*
+            extra = {
+                f"kms:EncryptionContext:{k}": v for k, v in params["EncryptionContext"].items()
+            }
+            extra["kms:EncryptionContextKeys"] = sorted(params["EncryptionContext"])
+            extra["kms:CallerAccount"] = self.id
+        return [(action, [key_arn], extra)]
 
     # -- IAM -------------------------------------------------------------------------------------
     def _iam(self, operation: str, params: dict[str, Any]):
@@ -347,6 +356,14 @@ class Translator:
         "EndpointName": "endpoint",
         "ProcessingJobName": "processing-job",
         "TrainingJobName": "training-job",
+        "MonitoringScheduleName": "monitoring-schedule",
+    }
+    # JobDefinitionName names a different resource type per kind of monitoring job.
+    JOB_DEFINITIONS: ClassVar[dict[str, str]] = {
+        "DataQualityJobDefinition": "data-quality-job-definition",
+        "ModelQualityJobDefinition": "model-quality-job-definition",
+        "ModelBiasJobDefinition": "model-bias-job-definition",
+        "ModelExplainabilityJobDefinition": "model-explainability-job-definition",
     }
 
     def _sagemaker(self, operation: str, params: dict[str, Any]):
@@ -367,6 +384,11 @@ class Translator:
                 resources.append(params[param])
         if operation in ("ListPipelineExecutions",) and params.get("PipelineName"):
             resources.append(self.arn("sagemaker", f"pipeline/{params['PipelineName'].lower()}"))
+        for suffix, kind in self.JOB_DEFINITIONS.items():
+            if operation.endswith(suffix) and params.get("JobDefinitionName"):
+                resources.append(
+                    self.arn("sagemaker", f"{kind}/{params['JobDefinitionName'].lower()}")
+                )
         if not resources:
             for param, kind in self.SAGEMAKER_NAMES.items():
                 if params.get(param):
@@ -412,6 +434,10 @@ class Translator:
     # -- EventBridge, Scheduler ------------------------------------------------------------------
     def _events(self, operation: str, params: dict[str, Any]):
         action = f"events:{operation}"
+        if operation == "InvokeApiDestination":
+            # Not an API operation: the authorization EventBridge makes, as the rule target's
+            # role, when it delivers an event to an API destination.
+            return [(action, [params["ApiDestinationArn"]], {})]
         if params.get("ResourceARN"):
             return [(action, [params["ResourceARN"]], {})]
         if operation.endswith("Connection"):
@@ -447,11 +473,27 @@ class Translator:
             return [(action, [params["ResourceArn"]], {})]
         if operation.endswith("Schedule") and params.get("Name"):
             group = params.get("GroupName") or "default"
-            pairs = [(action, [self.arn("scheduler", f"schedule/{group}/{params['Name']}")], {})]
+            schedule = self.arn("scheduler", f"schedule/{group}/{params['Name']}")
+            pairs = [(action, [schedule], {})]
             if operation in ("CreateSchedule", "UpdateSchedule"):
                 pairs += self._pass_role(params.get("Target", {}).get("RoleArn"), "scheduler")
+                pairs += self._scheduler_kms(params.get("KmsKeyArn"), schedule)
             return pairs
         return None
+
+    def _scheduler_kms(self, key: str | None, schedule: str) -> list:
+        """A schedule with a customer managed key: Scheduler encrypts the target payload with
+        the *caller's* permissions (EventBridge Scheduler User Guide, "Encryption at rest",
+        "Managing KMS keys": kms:DescribeKey, kms:GenerateDataKey and kms:Decrypt via
+        scheduler.<region>, encryption context aws:scheduler:schedule:arn)."""
+        if not key:
+            return []
+        key_arn = self.account.key_arn(key) or key
+        via = self._kms_via(key_arn, "scheduler", {"aws:scheduler:schedule:arn": schedule})
+        return [
+            (f"kms:{verb}", [key_arn], via)
+            for verb in ("DescribeKey", "GenerateDataKey", "Decrypt")
+        ]
 
     # -- Logs, CloudWatch ------------------------------------------------------------------------
     def _logs(self, operation: str, params: dict[str, Any]):

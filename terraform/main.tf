@@ -239,6 +239,7 @@ module "batch" {
   name                       = local.name
   environment                = var.environment
   account_id                 = local.account_id
+  region                     = local.region
   pipeline_name              = "${local.res.pipeline_name}-batch"
   definition_file            = local.batch_definition
   execution_role_arn         = module.iam.execution_role_arn

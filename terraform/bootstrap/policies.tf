@@ -172,6 +172,17 @@ locals {
       ]
     },
     {
+      # modules/monitoring: Model Monitor's data-quality job definition and schedule of the
+      # endpoint (created once deployments/<env>.json names a package; found by make proof)
+      sid   = "ModelMonitorSchedule"
+      read  = ["sagemaker:DescribeDataQualityJobDefinition", "sagemaker:DescribeMonitoringSchedule", "sagemaker:ListTags"]
+      write = ["sagemaker:CreateDataQualityJobDefinition", "sagemaker:DeleteDataQualityJobDefinition", "sagemaker:CreateMonitoringSchedule", "sagemaker:UpdateMonitoringSchedule", "sagemaker:DeleteMonitoringSchedule", "sagemaker:AddTags", "sagemaker:DeleteTags"]
+      resources = [
+        "${g.arn.sm}:data-quality-job-definition/${lower(g.name)}-data-quality",
+        "${g.arn.sm}:monitoring-schedule/${lower(g.name)}-data-quality",
+      ]
+    },
+    {
       sid  = "ImageRepositories"
       read = ["ecr:DescribeRepositories", "ecr:GetLifecyclePolicy", "ecr:ListTagsForResource", "ecr:DescribeImages"]
       write = [
@@ -235,7 +246,7 @@ locals {
     {
       sid       = "Alarms"
       read      = ["cloudwatch:DescribeAlarms", "cloudwatch:ListTagsForResource"]
-      write     = ["cloudwatch:PutMetricAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"]
+      write     = ["cloudwatch:PutMetricAlarm", "cloudwatch:PutCompositeAlarm", "cloudwatch:DeleteAlarms", "cloudwatch:TagResource", "cloudwatch:UntagResource"]
       resources = ["arn:aws:cloudwatch:${g.arn.regional}:alarm:${g.name}-*", "arn:aws:cloudwatch:${g.arn.regional}:alarm:${g.r.endpoint_name}-*"]
     },
     {
@@ -304,7 +315,7 @@ locals {
   policy_groups = {
     storage = ["TerraformState", "TerraformStateList", "TerraformStateKey", "ArtifactBuckets", "ArtifactObjects", "CreateEnvironmentKey", "ManageEnvironmentKey", "EnvironmentKeyAlias", "ListKeyAliases", "EnvironmentKeyGrantsForAwsResources"]
     ml      = ["EnvironmentRoles", "BoundedEnvironmentRoles", "PassEnvironmentRoles", "AutoscalingServiceLinkedRole", "SageMakerResources", "ImageRepositories", "EcrLogin", "EndpointAutoscalingRead", "EndpointAutoscalingRegister", "EndpointAutoscalingOfThisEnvironment"]
-    events  = ["EventRulesConnectionsDestinations", "ConnectionManagedSecret", "GithubTokenSecret", "Schedules", "AlertsTopic", "DeadLetterQueue", "Alarms", "LambdaLogGroup", "DescribeLogGroups", "DeployLambda"]
+    events  = ["ModelMonitorSchedule", "EventRulesConnectionsDestinations", "ConnectionManagedSecret", "GithubTokenSecret", "Schedules", "AlertsTopic", "DeadLetterQueue", "Alarms", "LambdaLogGroup", "DescribeLogGroups", "DeployLambda"]
   }
 
   documents = { for pair in setproduct(keys(local.statements), keys(local.policy_groups), ["deploy", "plan"]) :

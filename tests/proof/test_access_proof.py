@@ -41,8 +41,9 @@ def test_the_proof_covers_every_principal_and_the_issue_s_must_deny_cases(outcom
     }
     assert principals == {
         "github-deploy/dev", "github-plan/dev", "github-deploy/staging", "deploy/staging",
-        "github-deploy/prod", "deploy/dev", "execution/dev", "batch-scheduler/dev",
-        "batch-events/dev", "batch-scheduler/staging", "batch-events/staging", "monitor/staging",
+        "github-deploy/prod", "deploy/dev", "execution/dev", "scheduler/dev", "events/dev",
+        "scheduler/staging", "events/staging", "batch-scheduler/dev", "batch-events/dev",
+        "batch-scheduler/staging", "batch-events/staging", "monitor/staging",
     }  # fmt: skip
     reasons = " | ".join(o.check.why for o in outcomes if o.check.expect == "Denied")
     for case in ("the plan role writing", "GitHub dispatch token", "decrypting with the state key directly",

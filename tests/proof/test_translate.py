@@ -136,3 +136,50 @@ def test_an_unknown_service_is_named():
             "p",
             "terraform apply dev",
         )  # fmt: skip
+
+
+def test_a_schedule_with_a_customer_key_uses_the_caller_s_key_rights_through_scheduler(account):
+    """EventBridge Scheduler User Guide, "Encryption at rest": the creator needs DescribeKey,
+    GenerateDataKey and Decrypt via scheduler.<region>, encryption context = the schedule."""
+    request = Request("deployer", "scheduler", "CreateSchedule", {
+        "Name": "nightly", "KmsKeyArn": "alias/env",
+        "Target": {"Arn": "arn:aws:sagemaker:us-east-1:000000000000:pipeline/p",
+                   "RoleArn": "arn:aws:iam::000000000000:role/r"},
+    })  # fmt: skip
+    checks = {c.action: c for c in Translator(account).checks(request)}
+    schedule = "arn:aws:scheduler:us-east-1:000000000000:schedule/default/nightly"
+    assert checks["scheduler:CreateSchedule"].resource == schedule
+    assert checks["iam:PassRole"].context["iam:PassedToService"] == "scheduler.amazonaws.com"
+    for verb in ("DescribeKey", "GenerateDataKey", "Decrypt"):
+        check = checks[f"kms:{verb}"]
+        assert check.resource == KEY
+        assert check.context["kms:ViaService"] == "scheduler.us-east-1.amazonaws.com"
+        assert check.context["kms:EncryptionContext:aws:scheduler:schedule:arn"] == schedule
+
+
+def test_a_decrypt_carries_its_encryption_context(account):
+    request = Request("role", "kms", "Decrypt", {
+        "KeyId": KEY, "EncryptionContext": {"aws:scheduler:schedule:arn": "arn:s"},
+    })  # fmt: skip
+    [check] = Translator(account).checks(request)
+    assert check.action == "kms:Decrypt" and check.resource == KEY
+    assert check.context["kms:EncryptionContext:aws:scheduler:schedule:arn"] == "arn:s"
+    assert check.context["kms:EncryptionContextKeys"] == ["aws:scheduler:schedule:arn"]
+    assert "kms:ViaService" not in check.context  # the role calls KMS itself
+
+
+def test_monitoring_resources_are_named_by_their_own_arn_types(account):
+    translator = Translator(account)
+    role = "arn:aws:iam::000000000000:role/monitor"
+    create = Request("deployer", "sagemaker", "CreateDataQualityJobDefinition",
+                     {"JobDefinitionName": "Env-Data-Quality", "RoleArn": role})  # fmt: skip
+    checks = {c.action: c for c in translator.checks(create)}
+    assert checks["sagemaker:CreateDataQualityJobDefinition"].resource == (
+        "arn:aws:sagemaker:us-east-1:000000000000:data-quality-job-definition/env-data-quality"
+    )
+    assert checks["iam:PassRole"].resource == role
+    assert checks["iam:PassRole"].context["iam:PassedToService"] == "sagemaker.amazonaws.com"
+    schedule = Request("deployer", "sagemaker", "CreateMonitoringSchedule",
+                       {"MonitoringScheduleName": "env-data-quality"})  # fmt: skip
+    [check] = translator.checks(schedule)
+    assert check.resource.endswith(":monitoring-schedule/env-data-quality")

@@ -17,6 +17,11 @@ variable "account_id" {
   type        = string
 }
 
+variable "region" {
+  description = "AWS region (the schedule's ARN in the scheduler role's key condition)."
+  type        = string
+}
+
 variable "pipeline_name" {
   description = "Name of the batch pipeline (<resources.pipeline_name>-batch)."
   type        = string
@@ -103,6 +108,8 @@ module "pipeline" {
 }
 
 locals {
+  # modules/triggers names its schedule "<name>-pipeline": the scheduler role decrypts only it
+  triggers_name = "${var.name}-batch"
   trust = { for service in ["scheduler", "events"] : service => {
     Version = "2012-10-17"
     Statement = [{
@@ -122,10 +129,13 @@ locals {
     scheduler = {
       Version = "2012-10-17"
       Statement = [local.start_batch, {
-        Sid      = "ReadEncryptedSchedule"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt", "kms:DescribeKey"]
-        Resource = var.kms_key_arn
+        # Scheduler decrypts this schedule's payload as this role, with the schedule's ARN as
+        # encryption context (EventBridge Scheduler User Guide, "Encryption at rest").
+        Sid       = "DecryptThisSchedule"
+        Effect    = "Allow"
+        Action    = "kms:Decrypt"
+        Resource  = var.kms_key_arn
+        Condition = { StringEquals = { "kms:EncryptionContext:aws:scheduler:schedule:arn" = "arn:aws:scheduler:${var.region}:${var.account_id}:schedule/default/${local.triggers_name}-pipeline" } }
       }]
     }
     events = { Version = "2012-10-17", Statement = [local.start_batch] }
@@ -151,7 +161,7 @@ resource "aws_iam_role_policy" "trigger" {
 module "triggers" {
   source = "../triggers"
 
-  name                = "${var.name}-batch"
+  name                = local.triggers_name
   pipeline_arn        = module.pipeline.arn
   schedule_expression = var.schedule_expression
   input_data_uri      = "s3://${var.bucket}/${var.prefix}/batch/input/"

@@ -206,8 +206,17 @@ locals {
     Resource = local.pipeline
   }
   scheduler_policy = {
-    Version   = "2012-10-17"
-    Statement = [local.start_pipeline, merge(local.kms_use, { Action = ["kms:Decrypt", "kms:DescribeKey"] })]
+    Version = "2012-10-17"
+    Statement = [local.start_pipeline, {
+      # Each run, Scheduler decrypts the schedule's payload (modules/triggers encrypts it with
+      # the environment key) as this role, with the schedule's ARN as encryption context
+      # (EventBridge Scheduler User Guide, "Encryption at rest"); the key opens nothing else.
+      Sid       = "DecryptThisSchedule"
+      Effect    = "Allow"
+      Action    = "kms:Decrypt"
+      Resource  = var.kms_key_arn
+      Condition = { StringEquals = { "kms:EncryptionContext:aws:scheduler:schedule:arn" = "arn:aws:scheduler:${var.region}:${var.account_id}:schedule/default/${var.name}-pipeline" } }
+    }]
   }
 }
 
