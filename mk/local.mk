@@ -48,8 +48,8 @@ local-deploy: local-only $(STAMP) ## ENV=local life cycle: data, definition, run
 local-test: $(STAMP) ## Only the local runner's tests (make test runs them too)
 	$(PY) -m pytest tests/local_runner
 
-benchmark-local: $(STAMP) ## Measure the local runner (overhead, cached rerun, endpoint) for docs/benchmarks.md
-	$(PY) -m benchmarks local
+benchmark-local: $(STAMP) ## Measure the local runner (overhead, cached rerun, endpoint) [WRITE=1 records it in docs/benchmarks.md]
+	$(PY) -m benchmarks local $(if $(WRITE),--write)
 
-benchmark-sharded: $(STAMP) ## Measure a 4-host ShardedByS3Key processing step on 1M rows vs 1 host for docs/benchmarks.md
-	$(PY) -m benchmarks sharded
+benchmark-sharded: $(STAMP) ## Measure a 4-host ShardedByS3Key processing step on 1M rows vs 1 host [WRITE=1 records it in docs/benchmarks.md]
+	$(PY) -m benchmarks sharded $(if $(WRITE),--write)

@@ -24,5 +24,5 @@ proof-test: $(STAMP) ## Only the access proof's tests (mutations: each known pol
 
 TEST_TARGETS += proof
 
-benchmark-proof: $(STAMP) $(PROOF_DEFINITION) ## Time the access proof with its renders cached (figures of docs/benchmarks.md)
-	$(PY) -m benchmarks proof
+benchmark-proof: $(STAMP) $(PROOF_DEFINITION) ## Time the access proof with its renders cached [WRITE=1 records it in docs/benchmarks.md]
+	$(PY) -m benchmarks proof $(if $(WRITE),--write)
