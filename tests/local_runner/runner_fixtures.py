@@ -97,7 +97,13 @@ def make_definition() -> dict[str, Any]:
                     for split in ("train", "test")
                 ]
             },
-            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1}},
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                    "VolumeSizeInGB": 30,
+                }
+            },
             "RoleArn": "arn:aws:iam::000000000000:role/r",
         },
     }
@@ -116,8 +122,9 @@ def make_definition() -> dict[str, Any]:
             },
             "HyperParameters": {
                 "accuracy": join(get("Parameters.Accuracy"), on=""),
-                "epochs": get("Parameters.Epochs"),
-                "fail": get("Parameters.FailTraining"),
+                # AWS takes hyperparameters as strings: non-string parameters through Std:Join
+                "epochs": join(get("Parameters.Epochs"), on=""),
+                "fail": join(get("Parameters.FailTraining"), on=""),
                 "broken_server": "false",
             },
             "InputDataConfig": [
@@ -172,7 +179,13 @@ def make_definition() -> dict[str, Any]:
                     )
                 ]
             },
-            "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1}},
+            "ProcessingResources": {
+                "ClusterConfig": {
+                    "InstanceCount": 1,
+                    "InstanceType": "ml.m5.large",
+                    "VolumeSizeInGB": 30,
+                }
+            },
             "RoleArn": "arn:aws:iam::000000000000:role/r",
         },
     }

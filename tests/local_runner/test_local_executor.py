@@ -19,6 +19,7 @@ from runner_fixtures import (
     statuses,
 )
 
+from definition_check import validate
 from local_runner import objectstore, paths
 from local_runner.executor import (
     EXIT_FAIL_STEP,
@@ -26,6 +27,12 @@ from local_runner.executor import (
     DefinitionError,
 )
 from local_runner.expressions import UnsupportedError
+
+
+def test_the_hand_written_definition_of_these_tests_is_one_sagemaker_accepts():
+    """botocore's model of SageMaker (definition_check) stands behind the fixture: the executor
+    is tested on a definition AWS would take (ClusterConfig complete, hyperparameters strings)."""
+    assert [str(problem) for problem in validate(make_definition())] == []
 
 
 def test_a_run_executes_every_step_type_and_registers(staged):
