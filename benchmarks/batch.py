@@ -22,7 +22,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -51,6 +50,7 @@ def make_champion(scratch: Path):
 
     from env_config import load
     from local_runner import objectstore
+    from local_runner.jobs import pack_model
     from local_runner.registry import APPROVED, Registry
     from sample_data import sample_frame
 
@@ -70,9 +70,7 @@ def make_champion(scratch: Path):
     joblib.dump(model, folder / "model.joblib")
     (folder / "model_metadata.json").write_text(json.dumps({"features": features}))
     archive = scratch / "model.tar.gz"
-    with tarfile.open(archive, "w:gz") as bundle:
-        for path in sorted(folder.iterdir()):
-            bundle.add(path, arcname=path.name)
+    pack_model(folder, archive)
     uri = config.s3_uri("models", "benchmark", "output", "model.tar.gz")
     objectstore.put_file(archive, uri)
     registry = Registry(

@@ -12,7 +12,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +51,8 @@ def run_step(script: str, root: Path, env: dict) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m benchmarks training [ROWS]` (default 1,000,000)."""
+    from local_runner.jobs import pack_model
+
     rows = int(argv[0]) if argv else 1_000_000
     root = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
@@ -65,11 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         for split in ("train", "validation", "statistics"):
             (channels / split).symlink_to(root / "processing" / split)
         figures["train"] = run_step("train.py", root, env)
-        archive = root / "processing" / "model" / "model.tar.gz"
-        archive.parent.mkdir(parents=True)
-        with tarfile.open(archive, "w:gz") as bundle:
-            for path in (root / "model").iterdir():
-                bundle.add(path, arcname=path.name)
+        pack_model(root / "model", root / "processing" / "model" / "model.tar.gz")
         figures["evaluate"] = run_step("evaluate.py", root, env)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -20,6 +20,8 @@ import pytest
 from deploy.settings import load
 from local_moto.server import running_moto
 
+from .conftest import create_rollback_alarms
+
 REPO = Path(__file__).resolve().parents[2]
 GROUP = "sagemaker-gitops-staging"
 REGION = load("staging").region  # moto plays the environment's region (a fork's after make init)
@@ -238,17 +240,9 @@ def test_create_update_failed_update_alarm_rollback_and_rollback_through_the_sta
     sm = boto3.client("sagemaker", region_name=REGION, endpoint_url=url)
     s3 = boto3.client("s3", region_name=REGION, endpoint_url=url)
     package = seed(sm, s3, settings.bucket)
-    for alarm in settings.alarm_names:
-        boto3.client("cloudwatch", region_name=REGION, endpoint_url=url).put_metric_alarm(
-            AlarmName=alarm,
-            MetricName="Invocation5XXErrors",
-            Namespace="AWS/SageMaker",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1.0,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
+    create_rollback_alarms(
+        boto3.client("cloudwatch", region_name=REGION, endpoint_url=url), settings
+    )
     good = (
         json.dumps({"predictions": [{"label": 1, "probability": 0.8}] * settings.smoke_rows}),
         json.dumps({"predictions": [{"label": 0, "probability": 0.1}]}),
