@@ -27,7 +27,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -51,6 +50,8 @@ def run_script(script: str, opt_ml: Path) -> None:
 
 def direct(raw_csv: Path, hyperparameters: dict[str, str], work: Path) -> float:
     """preprocess.py, train.py, evaluate.py run directly, with the least glue that connects them."""
+    from local_runner.jobs import pack_model  # the runner's own packing: the same work in both
+
     shutil.rmtree(work, ignore_errors=True)
     started = time.perf_counter()
     prep = work / "prep"
@@ -64,10 +65,7 @@ def direct(raw_csv: Path, hyperparameters: dict[str, str], work: Path) -> float:
     (train / "input" / "config" / "hyperparameters.json").write_text(json.dumps(hyperparameters))
     run_script("train.py", train)
     evaluate = work / "evaluate" / "processing"
-    (evaluate / "model").mkdir(parents=True)
-    with tarfile.open(evaluate / "model" / "model.tar.gz", "w:gz") as archive:
-        for file in sorted((train / "model").iterdir()):
-            archive.add(file, arcname=file.name)
+    pack_model(train / "model", evaluate / "model" / "model.tar.gz")
     shutil.copytree(prep / "processing" / "test", evaluate / "test")
     (evaluate / "champion").mkdir()
     (evaluate / "champion" / "NO_CHAMPION").write_text("")

@@ -19,7 +19,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -117,11 +116,10 @@ def run_hosts(hosts: int, raw: Path, work: Path, threads: int, max_iter: int) ->
 
 def evaluate(work: Path, s3: Path) -> float:
     """Evaluate.py as the pipeline runs it: one host, every test part, the combined statistics."""
+    from local_runner.jobs import pack_model
+
     archive = work / "evaluate" / "model" / "model.tar.gz"
-    archive.parent.mkdir(parents=True)
-    with tarfile.open(archive, "w:gz") as bundle:
-        for path in sorted((work / "model").iterdir()):
-            bundle.add(path, arcname=path.name)
+    pack_model(work / "model", archive)
     out = work / "evaluate" / "evaluation"
     subprocess.run(
         [

@@ -13,7 +13,6 @@ import resource
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -61,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = args.rows
     run = report.start("training", argv)
+    from local_runner.jobs import pack_model
+
     root = Path(tempfile.mkdtemp(prefix="bench-"))
     try:
         data = root / "processing" / "input" / "data"
@@ -73,11 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         for split in ("train", "validation", "statistics"):
             (channels / split).symlink_to(root / "processing" / split)
         figures["train"] = run_step("train.py", root, env)
-        archive = root / "processing" / "model" / "model.tar.gz"
-        archive.parent.mkdir(parents=True)
-        with tarfile.open(archive, "w:gz") as bundle:
-            for path in (root / "model").iterdir():
-                bundle.add(path, arcname=path.name)
+        pack_model(root / "model", root / "processing" / "model" / "model.tar.gz")
         figures["evaluate"] = run_step("evaluate.py", root, env)
     finally:
         shutil.rmtree(root, ignore_errors=True)

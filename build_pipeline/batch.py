@@ -81,18 +81,11 @@ def score_step(ctx: Any) -> Any:
 
 def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
     """The batch definition as a dict. Call inside build_pipeline.offline.offline_aws()."""
-    import boto3
-    from sagemaker.core.workflow.pipeline_context import PipelineSession
     from sagemaker.mlops.workflow.pipeline import Pipeline
 
-    from build_pipeline.definition import Context
-    from build_pipeline.offline import SDK_CONFIG
+    from build_pipeline.definition import Context, pipeline_session
 
-    session = PipelineSession(
-        boto_session=boto3.Session(region_name=config.region),
-        sagemaker_config=SDK_CONFIG,
-        default_bucket=config.bucket,
-    )
+    session = pipeline_session(config)
     params = build_parameters(config)
     ctx = Context(config, session, params, images, code_bundle.code_uri(config), git_sha)
     pipeline = Pipeline(

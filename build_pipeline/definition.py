@@ -452,20 +452,28 @@ def gate_step(ctx: Context, evaluate: Any, report: Any, register: Any, reject: A
     )
 
 
-def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
-    """The definition as a dict. Call inside build_pipeline.offline.offline_aws()."""
+def pipeline_session(config: EnvConfig) -> Any:
+    """The SDK session every definition is built with: the environment's region and bucket, and
+    the offline SDK configuration (no lookups, so the JSON is the same on every machine)."""
     import boto3
     from sagemaker.core.workflow.pipeline_context import PipelineSession
-    from sagemaker.mlops.workflow.pipeline import Pipeline
 
-    from build_pipeline.baseline import baseline_step
     from build_pipeline.offline import SDK_CONFIG
 
-    session = PipelineSession(
+    return PipelineSession(
         boto_session=boto3.Session(region_name=config.region),
         sagemaker_config=SDK_CONFIG,
         default_bucket=config.bucket,
     )
+
+
+def build(config: EnvConfig, images: Images, git_sha: str) -> dict:
+    """The definition as a dict. Call inside build_pipeline.offline.offline_aws()."""
+    from sagemaker.mlops.workflow.pipeline import Pipeline
+
+    from build_pipeline.baseline import baseline_step
+
+    session = pipeline_session(config)
     params = build_parameters(config)
     ctx = Context(config, session, params, images, code_bundle.code_uri(config), git_sha)
     report = evaluation_report()

@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 from typing import Any
 
-from local_runner import fsutil, objectstore, paths, serving
+from local_runner import fsutil, paths, serving
 
 HEALTH_TIMEOUT = 60.0
 
@@ -143,16 +141,7 @@ def extract_model(record: dict[str, Any]) -> Path:
         / "models"
         / f"v{record['ModelPackageVersion']}-{record['ModelDataSha256'][:12]}"
     )
-    if target.is_dir():
-        return target
-    source = objectstore.path_for(record["ModelDataUrl"])
-    temporary = target.with_name(target.name + fsutil.PARTIAL_MARK + f"{os.getpid()}-x")
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir(parents=True)
-    with tarfile.open(source, "r:gz") as archive:
-        archive.extractall(temporary, filter="data")
-    os.replace(temporary, target)
-    return target
+    return serving.extract(record["ModelDataUrl"], target)
 
 
 def check_port(port: Any) -> int:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from local_moto.server import MotoStartError, running_moto
 
 
 class ProofError(Exception):
@@ -24,7 +21,6 @@ class ProofError(Exception):
 # Here moto only stores policies: the proof evaluates them with iam-simulate, which implements
 # AWS's condition rules.
 SERVER_WITHOUT_BUCKET_POLICIES = """
-import sys
 from moto.iam.access_control import PermissionResult
 from moto.s3 import models
 models.FakeBucket.get_permission = lambda self, action, resource: PermissionResult.NEUTRAL
@@ -36,15 +32,7 @@ def _record_serially(self, *args, **kwargs):
     with _lock:
         return _record(self, *args, **kwargs)
 Recorder._record_request = _record_serially
-from moto.server import main
-main(sys.argv[1:])
 """
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class MotoServer:
@@ -56,7 +44,7 @@ class MotoServer:
 
     def _post(self, path: str) -> None:
         request = urllib.request.Request(  # noqa: S310 (moto on 127.0.0.1)
-            f"{self.url}/moto-api/recorder/{path}", method="POST"
+            f"{self.url}/moto-api/{path}", method="POST"
         )
         with urllib.request.urlopen(request, timeout=30):  # noqa: S310 (moto on 127.0.0.1)
             pass
@@ -64,71 +52,35 @@ class MotoServer:
     @contextlib.contextmanager
     def recording(self, into: Path) -> Iterator[None]:
         """Record the requests made inside the block into `into` (JSON lines, moto's format)."""
-        self._post("reset-recording")
-        self._post("start-recording")
+        self._post("recorder/reset-recording")
+        self._post("recorder/start-recording")
         try:
             yield
         finally:
-            self._post("stop-recording")
+            self._post("recorder/stop-recording")
             text = self._recording_file.read_text() if self._recording_file.exists() else ""
             into.parent.mkdir(parents=True, exist_ok=True)
             into.write_text(text)
 
     def reset(self) -> None:
-        request = urllib.request.Request(  # noqa: S310 (moto on 127.0.0.1)
-            f"{self.url}/moto-api/reset", method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=30):  # noqa: S310 (moto on 127.0.0.1)
-            pass
+        self._post("reset")
 
 
 @contextlib.contextmanager
 def moto_server(account_id: str, workdir: Path) -> Iterator[MotoServer]:
-    """Start moto_server from this interpreter's venv for `account_id`; stop it afterwards."""
-    try:
-        import moto.server  # noqa: F401
-    except ImportError:
-        raise ProofError(
-            f"moto[server] is not installed in {sys.executable}: run `make setup`."
-        ) from None
+    """Start moto's server (local_moto) for `account_id`, recording into `workdir`; stop it after."""
     workdir = workdir.resolve()
-    workdir.mkdir(parents=True, exist_ok=True)
     recording_file = workdir / "moto_recording.jsonl"
-    port = free_port()
-    log = (workdir / "moto.log").open("w")
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "MOTO_ACCOUNT_ID": account_id,
-        "MOTO_RECORDER_FILEPATH": str(recording_file),
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVER_WITHOUT_BUCKET_POLICIES, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=env,
-        cwd=workdir,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)  # noqa: S310
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise ProofError(f"moto_server exited: see {log.name}") from None
-                time.sleep(0.2)
-        else:
-            raise ProofError(f"moto_server did not answer on {url}: see {log.name}")
-        yield MotoServer(url, recording_file)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+        with running_moto(
+            account_id,
+            workdir / "moto.log",
+            prelude=SERVER_WITHOUT_BUCKET_POLICIES,
+            env={"MOTO_RECORDER_FILEPATH": str(recording_file)},
+        ) as url:
+            yield MotoServer(url, recording_file)
+    except MotoStartError as error:
+        raise ProofError(str(error)) from None
 
 
 def read_recording(path: Path) -> list[dict]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -34,6 +33,7 @@ import pandas as pd
 from pandas.api.types import is_numeric_dtype
 
 from contract import StepInputError, fail, opt_ml, write_json_atomically
+from data_statistics import file_digest
 from dataset import load_schema
 
 CHUNK_ROWS = 100_000
@@ -75,16 +75,8 @@ def load_champion(champion_dir: Path, scratch: Path) -> tuple[object, list[str],
     with tarfile.open(archive) as bundle:
         bundle.extractall(scratch, filter="data")
     metadata = json.loads((scratch / "model_metadata.json").read_text(encoding="utf-8"))
-    identity = {**identity, "ModelSha256": _sha256(archive)}
+    identity = {**identity, "ModelSha256": file_digest(archive)}
     return joblib.load(scratch / "model.joblib"), list(metadata["features"]), identity
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def input_files(input_dir: Path) -> list[Path]:

@@ -31,10 +31,10 @@ SCHEMA = Path(__file__).resolve().parents[2] / "training_code" / "schema.json"
 FEATURES = json.loads(SCHEMA.read_text(encoding="utf-8"))["features"]
 
 
-def create_rollback_alarms(clients, settings) -> None:
+def create_rollback_alarms(cloudwatch, settings) -> None:
     """The CloudWatch alarms Terraform creates and a blue/green update watches for auto-rollback."""
     for alarm in settings.alarm_names:
-        clients.cloudwatch.put_metric_alarm(
+        cloudwatch.put_metric_alarm(
             AlarmName=alarm,
             MetricName="Invocation5XXErrors",
             Namespace="AWS/SageMaker",
@@ -109,8 +109,7 @@ def settings() -> Settings:
     )
 
 
-@pytest.fixture
-def lambda_environ(settings: Settings) -> dict[str, str]:
+def environ_for_lambda(settings: Settings) -> dict[str, str]:
     """What Terraform sets on the Lambda, for the same environment as `settings`."""
     return {
         "AWS_REGION": settings.region,
@@ -130,6 +129,11 @@ def lambda_environ(settings: Settings) -> dict[str, str]:
         "ENABLE_NETWORK_ISOLATION": "true",
         "PIPELINE_NAME": settings.pipeline_name,
     }
+
+
+@pytest.fixture
+def lambda_environ(settings: Settings) -> dict[str, str]:
+    return environ_for_lambda(settings)
 
 
 def make_test_csv(rows: int = 25) -> str:
@@ -296,7 +300,7 @@ def world(settings, monkeypatch):
         )
         clients.sagemaker.create_model_package_group(ModelPackageGroupName=GROUP)
         clients.sagemaker.create_model_package_group(ModelPackageGroupName="sagemaker-gitops-prod")
-        create_rollback_alarms(clients, settings)
+        create_rollback_alarms(clients.cloudwatch, settings)
         world = World(clients, settings)
         install_moto_extensions(world, monkeypatch)
         yield world

@@ -10,56 +10,32 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
 from deploy.settings import load
+from local_moto.server import running_moto
+
+from .conftest import create_rollback_alarms
 
 REPO = Path(__file__).resolve().parents[2]
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 GROUP = "sagemaker-gitops-staging"
 REGION = load("staging").region  # moto plays the environment's region (a fork's after make init)
 
 pytestmark = pytest.mark.integration
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def moto_url():
-    port = free_port()
-    # moto plays the environment's account, so the strict ARN check sees the YAML's account
-    server = subprocess.Popen(
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        env={**os.environ, "MOTO_ACCOUNT_ID": load("staging").account_id},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # wait until it answers (a bounded wait, not an assertion about time)
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=2).read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"moto_server did not start on port {port}") from None
-                time.sleep(0.1)
+def moto_url(tmp_path_factory):
+    """moto's server on a port of its own (local_moto), playing the environment's account so
+    that the strict ARN check sees the YAML's account."""
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with running_moto(load("staging").account_id, log) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 @pytest.fixture
@@ -264,17 +240,9 @@ def test_create_update_failed_update_alarm_rollback_and_rollback_through_the_sta
     sm = boto3.client("sagemaker", region_name=REGION, endpoint_url=url)
     s3 = boto3.client("s3", region_name=REGION, endpoint_url=url)
     package = seed(sm, s3, settings.bucket)
-    for alarm in settings.alarm_names:
-        boto3.client("cloudwatch", region_name=REGION, endpoint_url=url).put_metric_alarm(
-            AlarmName=alarm,
-            MetricName="Invocation5XXErrors",
-            Namespace="AWS/SageMaker",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=1.0,
-            ComparisonOperator="GreaterThanOrEqualToThreshold",
-        )
+    create_rollback_alarms(
+        boto3.client("cloudwatch", region_name=REGION, endpoint_url=url), settings
+    )
     good = (
         json.dumps({"predictions": [{"label": 1, "probability": 0.8}] * settings.smoke_rows}),
         json.dumps({"predictions": [{"label": 0, "probability": 0.1}]}),

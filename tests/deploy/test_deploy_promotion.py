@@ -22,6 +22,7 @@ from .conftest import (
     at_moto_account,
     create_bucket,
     create_rollback_alarms,
+    environ_for_lambda,
     install_moto_extensions,
 )
 
@@ -54,7 +55,7 @@ def promotion(prod, monkeypatch):
         clients.s3.put_object(
             Bucket=prod.bucket, Key=f"{prod.prefix}/champion/current/NO_CHAMPION", Body=b""
         )
-        create_rollback_alarms(clients, prod)
+        create_rollback_alarms(clients.cloudwatch, prod)
         world = World(clients, prod)
         install_moto_extensions(world, monkeypatch)
         yield world
@@ -170,24 +171,9 @@ def test_latest_means_prods_own_group_never_stagings(promotion, prod):
     assert promotion.clients.sagemaker.list_endpoints()["Endpoints"] == []
 
 
-def lambda_environ(settings: Settings) -> dict[str, str]:
-    return {
-        "AWS_REGION": settings.region,
-        "DEPLOY_ENVIRONMENT": settings.environment,
-        "MODEL_PACKAGE_GROUP": settings.model_package_group,
-        "ENDPOINT_NAME": settings.endpoint_name,
-        "EXECUTION_ROLE_ARN": settings.execution_role_arn,
-        "KMS_KEY_ARN": settings.kms_key,
-        "ARTIFACT_BUCKET": settings.bucket,
-        "ARTIFACT_PREFIX": settings.prefix,
-        "ENDPOINT_INSTANCE_TYPE": settings.instance_type,
-        "ENDPOINT_INSTANCE_COUNT": str(settings.instance_count),
-    }
-
-
 def test_a_lambda_without_promote_from_group_refuses_a_staging_package(promotion, prod):
     arn = register(promotion, "staging")
-    settings = Settings.from_environ(lambda_environ(prod))
+    settings = Settings.from_environ(environ_for_lambda(prod))
     assert settings.accepted_groups == (prod.model_package_group,)
     with pytest.raises(
         RefusedError, match=f"deploys only packages of '{prod.model_package_group}'"
@@ -198,7 +184,10 @@ def test_a_lambda_without_promote_from_group_refuses_a_staging_package(promotion
 
 def test_a_lambda_with_promote_from_group_deploys_a_staging_package(promotion, prod):
     arn = register(promotion, "staging")
-    environ = {**lambda_environ(prod), "PROMOTE_FROM_GROUP": load("staging").model_package_group}
+    environ = {
+        **environ_for_lambda(prod),
+        "PROMOTE_FROM_GROUP": load("staging").model_package_group,
+    }
     settings = Settings.from_environ(environ)
     assert settings.accepted_groups == prod.accepted_groups
     outcome = deployer(promotion, settings).rollout(arn, wait=False, smoke_test=False)

@@ -7,7 +7,6 @@ champion.json and baseline. The other 30% is unseen, unshifted traffic."""
 from __future__ import annotations
 
 import json
-import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 import data_quality
 from env_config import REPO_ROOT, load
 from local_runner import objectstore
+from local_runner.jobs import pack_model
 from local_runner.registry import APPROVED, Registry
 
 SERVE_SCRIPT = REPO_ROOT / "training_code" / "serve.py"
@@ -43,9 +43,7 @@ def make_champion(frame: pd.DataFrame, scratch: Path) -> Champion:
     joblib.dump(model, folder / "model.joblib")
     (folder / "model_metadata.json").write_text(json.dumps({"features": features}))
     archive = scratch / "model.tar.gz"
-    with tarfile.open(archive, "w:gz") as bundle:
-        for path in sorted(folder.iterdir()):
-            bundle.add(path, arcname=path.name)
+    pack_model(folder, archive)
     model_uri = config.s3_uri("models", "fixture", "output", "model.tar.gz")
     objectstore.put_file(archive, model_uri)
     stats = data_quality.statistics(train[features].to_numpy(dtype="float64"))

@@ -26,10 +26,7 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -38,12 +35,12 @@ import yaml
 
 import code_bundle
 from definition_check.create_pipeline import requests_from_terraform, validate_request
+from local_moto.server import running_moto
 
 # Bootstrap, a targeted and a full apply, a second deploy: minutes each on two shared cores.
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(2400)]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MOTO_SERVER = REPO_ROOT / ".venv" / "bin" / "moto_server"
 PLUGIN_DIR = Path("/opt/tf-plugins")
 SERVICES = (
     "applicationautoscaling", "cloudwatch", "ecr", "events", "iam", "kms", "lambda", "logs", "s3",
@@ -83,12 +80,6 @@ def fork_helpers():
     return module
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dev() -> dict:
     return yaml.safe_load((REPO_ROOT / "environments" / "dev.yaml").read_text())
@@ -96,37 +87,10 @@ def dev() -> dict:
 
 @pytest.fixture(scope="module")
 def moto(dev, tmp_path_factory):
-    if not MOTO_SERVER.exists():
-        pytest.fail(f"MOTO SERVER NOT INSTALLED at {MOTO_SERVER}: run `make setup`.", pytrace=False)
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
-    process = subprocess.Popen(
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={"MOTO_ACCOUNT_ID": str(dev["aws"]["account_id"]), "PATH": "/usr/bin:/bin"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(f"moto_server exited: see {log.name}") from None
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"moto_server did not answer on {url}")
+    """moto's server standing in for dev's fresh account, on a port of its own (local_moto)."""
+    account = str(dev["aws"]["account_id"])
+    with running_moto(account, tmp_path_factory.mktemp("moto") / "moto.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -42,16 +42,21 @@ def offline_env() -> dict[str, str]:
     return env
 
 
-def make_deploy(*variables: str) -> subprocess.CompletedProcess:
+def make(*arguments: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """make in this tree, offline (no AWS credentials or profile of the person running it)."""
     return subprocess.run(
-        ["make", "deploy", *variables],
+        ["make", *arguments],
         cwd=REPO_ROOT,
         env=offline_env(),
         capture_output=True,
         text=True,
         check=False,
-        timeout=300,
+        timeout=timeout,
     )
+
+
+def make_deploy(*variables: str) -> subprocess.CompletedProcess:
+    return make("deploy", *variables)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -406,27 +411,11 @@ def test_the_aws_seam_reads_identity_and_images_with_moto(monkeypatch):
 
 def test_make_deploy_env_local_is_the_local_life_cycle():
     """`make -n` prints what would run: for ENV=local, mk/local.mk's local-deploy, not the script."""
-    result = subprocess.run(
-        ["make", "-n", "deploy", "ENV=local"],
-        cwd=REPO_ROOT,
-        env=offline_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = make("-n", "deploy", "ENV=local", timeout=120)
     assert result.returncode == 0, result.stderr
     assert "-m local_runner deploy" in result.stdout
     assert "-m release" not in result.stdout
-    dev = subprocess.run(
-        ["make", "deploy", "ENV=dev", "DRY_RUN=1", "START_PIPELINE=1", "PY=echo"],
-        cwd=REPO_ROOT,
-        env=offline_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    dev = make("deploy", "ENV=dev", "DRY_RUN=1", "START_PIPELINE=1", "PY=echo", timeout=120)
     assert "-m release --env dev --dry-run 1 --start-pipeline 1" in dev.stdout
 
 

@@ -13,6 +13,10 @@ import pytest
 from env_config import REPO_ROOT
 
 SCRIPT = REPO_ROOT / "terraform" / "modules" / "approval" / "set_github_token.py"
+# What Terraform passes for a project "p" in dev (modules/approval)
+ARGUMENTS = [
+    "--region", "us-east-1", "--connection", "p-dev-github", "--secret", "p/dev/github-dispatch-token",
+]  # fmt: skip
 
 
 @pytest.fixture
@@ -50,16 +54,7 @@ def test_the_token_goes_from_the_secret_into_the_connection(helper, capsys):
             Name="p/dev/github-dispatch-token", SecretString="ghp-x\n"
         )
         _connection(session.client("events"), "p-dev-github")
-        code = helper.main(
-            [
-                "--region",
-                "us-east-1",
-                "--connection",
-                "p-dev-github",
-                "--secret",
-                "p/dev/github-dispatch-token",
-            ]
-        )
+        code = helper.main(ARGUMENTS)
     assert code == 0
     out = capsys.readouterr()
     assert "ghp-x" not in out.out + out.err  # the value is never printed
@@ -84,16 +79,7 @@ def test_a_missing_or_empty_token_is_one_line_with_the_fix(helper, capsys, secre
                 Name="p/dev/github-dispatch-token", SecretString=secret_value
             )
         _connection(session.client("events"), "p-dev-github")
-        code = helper.main(
-            [
-                "--region",
-                "us-east-1",
-                "--connection",
-                "p-dev-github",
-                "--secret",
-                "p/dev/github-dispatch-token",
-            ]
-        )
+        code = helper.main(ARGUMENTS)
     err = capsys.readouterr().err
     assert code == 1 and message in err and len(err.strip().splitlines()) == 1
     assert "Traceback" not in err and sys.exc_info() == (None, None, None)

@@ -19,19 +19,16 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from local_moto.server import running_moto
+
 pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MOTO_SERVER = REPO_ROOT / ".venv" / "bin" / "moto_server"
 FIXTURE_DEFINITION = (
     REPO_ROOT / "terraform" / "tests" / "fixtures" / "dev" / "pipeline-definition.json"
 )
@@ -48,46 +45,12 @@ def dev_config() -> dict:
     return yaml.safe_load((REPO_ROOT / "environments" / "dev.yaml").read_text())
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
-    if not MOTO_SERVER.exists():
-        pytest.fail(f"MOTO SERVER NOT INSTALLED at {MOTO_SERVER}: run `make setup`.", pytrace=False)
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    """moto's server playing dev's account, on a port of its own (local_moto)."""
     account = str(dev_config()["aws"]["account_id"])
-    process = subprocess.Popen(
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={"MOTO_ACCOUNT_ID": account, "PATH": "/usr/bin:/bin"},
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None:
-                    raise RuntimeError(f"moto_server exited: see {log.name}") from None
-                time.sleep(0.2)
-        else:
-            raise RuntimeError(f"moto_server did not answer on {url}")
+    with running_moto(account, tmp_path_factory.mktemp("moto") / "moto.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import itertools
 import json
-import tarfile
 
 import pandas as pd
 import pytest
 import xgboost as xgb
 
 from env_config import REPO_ROOT
+from local_runner.jobs import pack_model
 from simulated_hosts import Input, run_job
 
 pytestmark = pytest.mark.slow
@@ -139,9 +139,7 @@ def test_statistics_combine_to_the_single_host_ones(preprocessed):
 def accuracy_on_test(model_dir, test_folder):
     import evaluate
 
-    with tarfile.open(model_dir.parent / "model.tar.gz", "w:gz") as bundle:
-        for path in sorted(model_dir.iterdir()):
-            bundle.add(path, arcname=path.name)
+    pack_model(model_dir, model_dir.parent / "model.tar.gz")
     model = evaluate.load_model_archive(model_dir.parent / "model.tar.gz")
     test = rows_of(test_folder)
     features = test.drop(columns=["malignant"]).to_numpy(dtype="float32")
