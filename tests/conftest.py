@@ -114,6 +114,73 @@ def _run_script(
     )
 
 
+def _run_script_in_process(script: str, opt_ml: Path, *args: str) -> subprocess.CompletedProcess:
+    """`_run_script` without a new interpreter (which costs seconds of imports per run): the
+    script's `__main__` under the same SM_OPT_ML and argv, with what a process run would report:
+    SystemExit's code, stdout and stderr, Python's traceback and exit 1 for an uncaught
+    exception, warnings printed in order under the interpreter's default filters. For the many
+    bad-input rows of one script; each script also keeps tests that run it as a real process."""
+    import contextlib
+    import io
+    import runpy
+    import traceback
+    import warnings
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    saved_argv, saved_opt_ml = sys.argv, os.environ.get("SM_OPT_ML")
+    code = 0
+    try:
+        sys.argv = [str(CODE_DIR / script), *args]
+        os.environ["SM_OPT_ML"] = str(opt_ml)
+        with (
+            contextlib.redirect_stdout(stdout),
+            contextlib.redirect_stderr(stderr),
+            warnings.catch_warnings(),
+        ):
+            warnings.filters[:] = _INTERPRETER_WARNING_FILTERS
+            warnings.showwarning = (
+                lambda message, category, filename, lineno, file=None, line=None: (
+                    sys.stderr.write(
+                        warnings.formatwarning(message, category, filename, lineno, line)
+                    )
+                )
+            )
+            try:
+                runpy.run_path(str(CODE_DIR / script), run_name="__main__")
+            except SystemExit as exit_:
+                if exit_.code is None or isinstance(exit_.code, int):
+                    code = exit_.code or 0
+                else:
+                    print(exit_.code, file=sys.stderr)
+                    code = 1
+            except Exception:
+                traceback.print_exc()
+                code = 1
+    finally:
+        sys.argv = saved_argv
+        if saved_opt_ml is None:
+            os.environ.pop("SM_OPT_ML", None)
+        else:
+            os.environ["SM_OPT_ML"] = saved_opt_ml
+    return subprocess.CompletedProcess(sys.argv, code, stdout.getvalue(), stderr.getvalue())
+
+
+# What `python script.py` starts with (pytest installs its own filters per test).
+_INTERPRETER_WARNING_FILTERS = [
+    ("default", None, DeprecationWarning, "__main__", 0),
+    ("ignore", None, DeprecationWarning, None, 0),
+    ("ignore", None, PendingDeprecationWarning, None, 0),
+    ("ignore", None, ImportWarning, None, 0),
+    ("ignore", None, ResourceWarning, None, 0),
+]
+
+
+@pytest.fixture
+def run_in_process():
+    """Run a step script in-process as if it were a process (see _run_script_in_process)."""
+    return _run_script_in_process
+
+
 def _pack_model(model_dir: Path, archive: Path) -> Path:
     """Pack a model folder the way SageMaker does at the end of a training job."""
     archive.parent.mkdir(parents=True, exist_ok=True)
