@@ -84,8 +84,19 @@ definition: env-check $(STAMP) ## Generate build/<env>/pipeline-definition.json 
 validate-definition: $(STAMP) ## Check a definition against SageMaker's API model [DEFINITION=<file>, default build/<env>/...]
 	$(PY) -m definition_check $(DEFINITION)
 
+# TEST_ALONGSIDE targets run while pytest does (they share no file with the tests, and pytest's
+# end-to-end tests leave cores idle while they wait on servers); each one's output goes to a private
+# temporary file, printed once it finishes, so pytest's stays live. All finish; any failing fails
+# `make test`. TEST_TARGETS run after, one by one.
 test: $(STAMP) ## Run every test: Python, Terraform, workflows (what CI runs)
-	$(MAKE) test-python
+	@jobs=""; for t in $(TEST_ALONGSIDE); do log=$$(mktemp); \
+	  $(MAKE) $$t > "$$log" 2>&1 & jobs="$$jobs $$t:$$!:$$log"; done; \
+	status=0; $(MAKE) test-python || status=1; \
+	for job in $$jobs; do IFS=: read -r t pid log <<< "$$job"; \
+	  if wait "$$pid"; then cat "$$log"; \
+	  else cat "$$log"; echo "make $$t failed (its output is above)" >&2; status=1; fi; \
+	  rm -f "$$log"; \
+	done; exit $$status
 	@for t in $(TEST_TARGETS); do $(MAKE) $$t; done
 
 test-python: $(STAMP) ## Run the Python test suite only, in parallel (pytest-xdist; PYTEST_WORKERS=2 by default)
@@ -128,6 +139,7 @@ clean: ## Remove generated files (build/, data/, .local/); keeps .venv
 
 # Each fragment adds its targets and appends to TEST_TARGETS / LINT_TARGETS.
 TEST_TARGETS :=
+TEST_ALONGSIDE :=
 LINT_TARGETS :=
 include $(sort $(wildcard mk/*.mk))
 # After the fragments, so that their `?=` defaults (MODEL_PACKAGE_ARN ?= latest) are set first.

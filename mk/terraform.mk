@@ -102,5 +102,6 @@ tf-lint: tf-fmt-check checkov tflint ## Terraform linters: fmt -check, checkov, 
 test-integration: $(STAMP) ## Against a local moto server: apply+destroy of dev; a fresh fork's first deploy (no AWS account needed)
 	$(PY) -m pytest -m integration tests/terraform tests/release
 
-TEST_TARGETS += tf-test
+# While pytest runs (make test): its own data dir (build/terraform), terraform/ only read.
+TEST_ALONGSIDE += tf-test
 LINT_TARGETS += tf-lint

@@ -109,12 +109,14 @@ ROWS = {
 
 
 @pytest.mark.parametrize("case", sorted(ROWS))
-def test_bad_data_is_refused_by_preprocess(case, run_script, opt_ml, sample_frame):
+def test_bad_data_is_refused_by_preprocess(case, run_in_process, opt_ml, sample_frame):
+    """In-process (see tests/conftest.py): the rows of the matrix; test_preprocess.py runs
+    preprocess.py as a process."""
     build, fragment, never_echoed = ROWS[case]
     folder = opt_ml / "processing" / "input" / "data"
     folder.mkdir(parents=True)
     (folder / "raw.csv").write_bytes(build(sample_frame))
-    result = run_script("preprocess.py", opt_ml)
+    result = run_in_process("preprocess.py", opt_ml)
     assert_refused(result.returncode, 2, result.stderr, fragment)
     assert "raw.csv" in result.stderr.splitlines()[0]
     if never_echoed:

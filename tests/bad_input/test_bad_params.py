@@ -12,11 +12,9 @@ from local_runner import cli
 
 
 @pytest.fixture(scope="module")
-def definition(tmp_path_factory):
-    from build_pipeline.__main__ import generate
-
+def definition(tmp_path_factory, generated_definition):
     path = tmp_path_factory.mktemp("definition") / "pipeline-definition.json"
-    path.write_text(generate("local", git_sha="0" * 40), encoding="utf-8")
+    path.write_text(generated_definition("local"), encoding="utf-8")
     return path
 
 

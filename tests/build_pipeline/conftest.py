@@ -4,24 +4,19 @@ import json
 
 import pytest
 
-from build_pipeline.__main__ import generate
-
-FIXED_SHA = "0123456789abcdef0123456789abcdef01234567"
-
 
 @pytest.fixture(scope="session")
-def definitions() -> dict[str, dict]:
-    """Each environment's definition, generated once per test session (a few seconds each)."""
+def definitions(generated_definition) -> dict[str, dict]:
+    """Each environment's definition (generated once per test run, shared by the workers)."""
     return {
-        env: json.loads(generate(env, git_sha=FIXED_SHA))
-        for env in ("local", "dev", "staging", "prod")
+        env: json.loads(generated_definition(env)) for env in ("local", "dev", "staging", "prod")
     }
 
 
 @pytest.fixture(scope="session")
-def batch_definitions() -> dict[str, dict]:
+def batch_definitions(generated_definition) -> dict[str, dict]:
     """Each environment's batch-scoring definition (python -m build_pipeline --kind batch)."""
     return {
-        env: json.loads(generate(env, git_sha=FIXED_SHA, kind="batch"))
+        env: json.loads(generated_definition(env, "batch"))
         for env in ("local", "dev", "staging", "prod")
     }

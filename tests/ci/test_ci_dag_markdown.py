@@ -3,29 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 from ci import dag_markdown, pr_comment
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
-
-def test_the_picture_names_every_step_and_the_gate_branches():
-    definition = json.loads(
-        subprocess.run(
-            [
-                sys.executable,
-                "-c",
-                "from build_pipeline.__main__ import generate; print(generate('dev', git_sha='x'))",
-            ],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    )
+def test_the_picture_names_every_step_and_the_gate_branches(generated_definition):
+    definition = json.loads(generated_definition("dev"))
     text = dag_markdown.dag_markdown(definition, "dev")
     assert text.startswith("<details><summary>Pipeline DAG (dev)</summary>")
     assert "```mermaid\nflowchart" in text

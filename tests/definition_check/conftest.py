@@ -8,15 +8,11 @@ import logging
 
 import pytest
 
-from build_pipeline.__main__ import generate
-
-FIXED_SHA = "0123456789abcdef0123456789abcdef01234567"
-
 
 @pytest.fixture(scope="session")
-def template_definitions() -> dict[str, dict]:
-    """dev, staging and prod definitions as `make definition` writes them."""
-    return {env: json.loads(generate(env, git_sha=FIXED_SHA)) for env in ("dev", "staging", "prod")}
+def template_definitions(generated_definition) -> dict[str, dict]:
+    """dev, staging and prod definitions as `make definition` writes them (once per test run)."""
+    return {env: json.loads(generated_definition(env)) for env in ("dev", "staging", "prod")}
 
 
 @pytest.fixture

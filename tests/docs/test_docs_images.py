@@ -22,10 +22,8 @@ def test_architecture_pictures_are_current():
         ) == text, f"docs/images/{name} {REGENERATE}"
 
 
-def test_the_pipeline_picture_is_current():
-    from build_pipeline.__main__ import generate
-
-    definition = json.loads(generate("dev", git_sha="0" * 40))
+def test_the_pipeline_picture_is_current(generated_definition):
+    definition = json.loads(generated_definition("dev"))
     assert (IMAGES / "pipeline.svg").read_text(encoding="utf-8") == pipeline_image(
         definition
     ), f"docs/images/pipeline.svg {REGENERATE}"

@@ -6,8 +6,6 @@ import pytest
 
 
 @pytest.fixture(scope="session")
-def dev_definition() -> dict:
-    """dev's definition, generated in-process (the SDK is imported once per session)."""
-    from build_pipeline.__main__ import generate
-
-    return json.loads(generate("dev", git_sha="0" * 40))
+def dev_definition(generated_definition) -> dict:
+    """dev's definition (generated once per test run, shared by the workers)."""
+    return json.loads(generated_definition("dev"))

@@ -121,12 +121,10 @@ def test_the_real_definition(dev_definition):
     assert '  QualityGate{"QualityGate<br/><small>Condition</small>"}' in mermaid
 
 
-def test_the_batch_definition(tmp_path):
+def test_the_batch_definition(generated_definition):
     import json
 
-    from build_pipeline.__main__ import generate
-
-    graph = build_graph(json.loads(generate("dev", git_sha="0" * 40, kind="batch")))
+    graph = build_graph(json.loads(generated_definition("dev", "batch")))
     assert set(graph.nodes) == {"Score"} and not graph.edges
     assert 'Score["Score<br/><small>Processing</small>"]' in to_mermaid(graph)
 

@@ -52,8 +52,8 @@ def test_the_baseline_is_reproducible(run_script, opt_ml, splits):
     assert first[0]["features"]
 
 
-def test_missing_train_split_is_a_clear_error(run_script, opt_ml):
-    result = run_script("baseline.py", opt_ml)
+def test_missing_train_split_is_a_clear_error(run_in_process, opt_ml):
+    result = run_in_process("baseline.py", opt_ml)
     assert result.returncode == 2
     assert "no split CSV found" in result.stderr and "Traceback" not in result.stderr
 

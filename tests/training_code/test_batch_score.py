@@ -72,20 +72,22 @@ def test_every_row_is_scored_by_the_champion_in_order(
     assert len(pd.read_csv(out / "later" / "part-2.csv")) == 7
 
 
-def test_no_champion_is_a_clear_error(run_script, opt_ml, sample_frame):
+def test_no_champion_is_a_clear_error(run_in_process, opt_ml, sample_frame):
     (opt_ml / "processing" / "champion").mkdir(parents=True)
     (opt_ml / "processing" / "champion" / "NO_CHAMPION").write_text("")
     write_input(opt_ml, batch_frame(sample_frame, 5))
-    result = score(run_script, opt_ml)
+    result = score(run_in_process, opt_ml)
     assert result.returncode == 2
     assert "Approve a model package first" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_non_numeric_feature_names_its_row_and_column(run_script, opt_ml, champion, sample_frame):
+def test_a_non_numeric_feature_names_its_row_and_column(
+    run_in_process, opt_ml, champion, sample_frame
+):
     frame = batch_frame(sample_frame, 5).astype({"mean_area": object})
     frame.loc[3, "mean_area"] = "big"
     write_input(opt_ml, frame)
-    result = score(run_script, opt_ml)
+    result = score(run_in_process, opt_ml)
     assert result.returncode == 2
     assert "data row 4, column 'mean_area' holds 'big'" in result.stderr
     assert not (opt_ml / "processing" / "output").exists() or not list(
@@ -93,15 +95,15 @@ def test_a_non_numeric_feature_names_its_row_and_column(run_script, opt_ml, cham
     )
 
 
-def test_a_missing_feature_column_is_named(run_script, opt_ml, champion, sample_frame):
+def test_a_missing_feature_column_is_named(run_in_process, opt_ml, champion, sample_frame):
     write_input(opt_ml, batch_frame(sample_frame, 5).drop(columns=["worst_area"]))
-    result = score(run_script, opt_ml)
+    result = score(run_in_process, opt_ml)
     assert result.returncode == 2 and "missing feature column 'worst_area'" in result.stderr
 
 
-def test_a_bad_date_is_refused(run_script, opt_ml, champion, sample_frame):
+def test_a_bad_date_is_refused(run_in_process, opt_ml, champion, sample_frame):
     write_input(opt_ml, batch_frame(sample_frame, 5))
-    result = score(run_script, opt_ml, "--date", "29/11/2026")
+    result = score(run_in_process, opt_ml, "--date", "29/11/2026")
     assert result.returncode == 2 and "use YYYY-MM-DD" in result.stderr
 
 

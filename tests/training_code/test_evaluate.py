@@ -55,8 +55,8 @@ def test_champion_comparison_on_the_same_test_set(run_script, opt_ml, pack_model
     assert comparison["accuracy_drop"] == 0.0
 
 
-def test_missing_model_archive_is_a_clear_error(run_script, opt_ml, splits):
-    result = run_script("evaluate.py", opt_ml)
+def test_missing_model_archive_is_a_clear_error(run_in_process, opt_ml, splits):
+    result = run_in_process("evaluate.py", opt_ml)
     assert result.returncode == 2
     assert "no model.tar.gz found" in result.stderr and "S3ModelArtifacts" in result.stderr
 
@@ -76,7 +76,7 @@ def test_metric_values_match_scikit_learn():
     assert np.isclose(ours["auc"], reference.roc_auc_score(labels, scores))
 
 
-def test_a_missing_test_part_is_refused(run_script, opt_ml, pack_model, trained_model):
+def test_a_missing_test_part_is_refused(run_in_process, opt_ml, pack_model, trained_model):
     """Evaluate must see every test part Preprocess wrote (a sharded test input would not)."""
     import pytest
 
@@ -86,8 +86,8 @@ def test_a_missing_test_part_is_refused(run_script, opt_ml, pack_model, trained_
     statistics["files"] = {"test/part-algo-9-0000.csv": {"rows": 3, "sha256": "0" * 64}}
     other.write_text(json.dumps(statistics))
     with pytest.raises(AssertionError):
-        run_evaluate(run_script, opt_ml, pack_model, trained_model)
-    result = run_script("evaluate.py", opt_ml)
+        run_evaluate(run_in_process, opt_ml, pack_model, trained_model)
+    result = run_in_process("evaluate.py", opt_ml)
     assert result.returncode == 2
     assert "1 of the 2 test part files Preprocess wrote are missing" in result.stderr
     assert "test/part-algo-9-0000.csv" in result.stderr

@@ -22,8 +22,10 @@ def write_raw(opt_ml, frame: pd.DataFrame | None = None, text: str | bytes | Non
     return path
 
 
-def fails_with(run_script, opt_ml, *fragments: str) -> str:
-    result = run_script("preprocess.py", opt_ml)
+def fails_with(run, opt_ml, *fragments: str) -> str:
+    """preprocess.py refuses the input (run in-process: one row of many; the two tests above run
+    it as a process)."""
+    result = run("preprocess.py", opt_ml)
     assert result.returncode == 2, result.stdout + result.stderr
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
@@ -61,81 +63,81 @@ def test_the_split_is_deterministic(run_script, opt_ml, raw_input, tmp_path):
     assert test_file.read_bytes() == before
 
 
-def test_missing_input_file(run_script, opt_ml):
+def test_missing_input_file(run_in_process, opt_ml):
     (opt_ml / "processing" / "input" / "data").mkdir(parents=True)
-    fails_with(run_script, opt_ml, "no .csv file found", "make data")
+    fails_with(run_in_process, opt_ml, "no .csv file found", "make data")
 
 
-def test_empty_file(run_script, opt_ml):
+def test_empty_file(run_in_process, opt_ml):
     write_raw(opt_ml, text="")
-    fails_with(run_script, opt_ml, "raw.csv", "the file is empty")
+    fails_with(run_in_process, opt_ml, "raw.csv", "the file is empty")
 
 
-def test_header_without_rows(run_script, opt_ml, sample_frame):
+def test_header_without_rows(run_in_process, opt_ml, sample_frame):
     write_raw(opt_ml, frame=sample_frame.iloc[0:0])
-    fails_with(run_script, opt_ml, "raw.csv", "no data rows")
+    fails_with(run_in_process, opt_ml, "raw.csv", "no data rows")
 
 
-def test_missing_column(run_script, opt_ml, sample_frame):
+def test_missing_column(run_in_process, opt_ml, sample_frame):
     write_raw(opt_ml, frame=sample_frame.drop(columns=["mean_area"]))
-    fails_with(run_script, opt_ml, "raw.csv", "missing column 'mean_area'", "schema.json")
+    fails_with(run_in_process, opt_ml, "raw.csv", "missing column 'mean_area'", "schema.json")
 
 
-def test_unexpected_column(run_script, opt_ml, sample_frame):
+def test_unexpected_column(run_in_process, opt_ml, sample_frame):
     write_raw(opt_ml, frame=sample_frame.assign(patient_id=1))
-    fails_with(run_script, opt_ml, "unexpected column 'patient_id'", "Drop it")
+    fails_with(run_in_process, opt_ml, "unexpected column 'patient_id'", "Drop it")
 
 
-def test_wrong_type(run_script, opt_ml, sample_frame):
+def test_wrong_type(run_in_process, opt_ml, sample_frame):
     frame = sample_frame.astype({"mean_texture": object})
     frame.loc[7, "mean_texture"] = "twelve"
     write_raw(opt_ml, frame=frame)
     fails_with(
-        run_script, opt_ml, "column 'mean_texture' must be numeric", "data row 8", "'twelve'"
+        run_in_process, opt_ml, "column 'mean_texture' must be numeric", "data row 8", "'twelve'"
     )
 
 
-def test_missing_feature_value(run_script, opt_ml, sample_frame):
+def test_missing_feature_value(run_in_process, opt_ml, sample_frame):
     frame = sample_frame.copy()
     frame.loc[3, "worst_area"] = None
     write_raw(opt_ml, frame=frame)
-    fails_with(run_script, opt_ml, "column 'worst_area' is empty in data row 4")
+    fails_with(run_in_process, opt_ml, "column 'worst_area' is empty in data row 4")
 
 
-def test_nan_in_label(run_script, opt_ml, sample_frame):
+def test_nan_in_label(run_in_process, opt_ml, sample_frame):
     frame = sample_frame.astype({"malignant": object})
     frame.loc[10, "malignant"] = None
     write_raw(opt_ml, frame=frame)
-    fails_with(run_script, opt_ml, "label column 'malignant' is empty (NaN) in data row 11")
+    fails_with(run_in_process, opt_ml, "label column 'malignant' is empty (NaN) in data row 11")
 
 
-def test_label_outside_zero_and_one(run_script, opt_ml, sample_frame):
+def test_label_outside_zero_and_one(run_in_process, opt_ml, sample_frame):
     frame = sample_frame.copy()
     frame.loc[0, "malignant"] = 2
     write_raw(opt_ml, frame=frame)
-    fails_with(run_script, opt_ml, "must be 0 or 1", "data row 1")
+    fails_with(run_in_process, opt_ml, "must be 0 or 1", "data row 1")
 
 
-def test_single_class(run_script, opt_ml, sample_frame):
+def test_single_class(run_in_process, opt_ml, sample_frame):
     write_raw(opt_ml, frame=sample_frame[sample_frame["malignant"] == 0])
-    fails_with(run_script, opt_ml, "single class (0)", "both classes")
+    fails_with(run_in_process, opt_ml, "single class (0)", "both classes")
 
 
-def test_duplicated_header(run_script, opt_ml, sample_frame):
+def test_duplicated_header(run_in_process, opt_ml, sample_frame):
     text = sample_frame.to_csv(index=False)
     header, rest = text.split("\n", 1)
     write_raw(opt_ml, text=header + ",mean_radius\n" + rest.replace("\n", ",1\n"))
-    fails_with(run_script, opt_ml, "column 'mean_radius' appears more than once")
+    fails_with(run_in_process, opt_ml, "column 'mean_radius' appears more than once")
 
 
-def test_unreadable_encoding(run_script, opt_ml, sample_frame):
+def test_unreadable_encoding(run_in_process, opt_ml, sample_frame):
     text = sample_frame.to_csv(index=False).encode("utf-8")
     write_raw(opt_ml, text=text.replace(b"mean_radius", b"mean_r\xe9dius", 1))
-    fails_with(run_script, opt_ml, "not valid UTF-8", "iconv")
+    fails_with(run_in_process, opt_ml, "not valid UTF-8", "iconv")
 
 
 @pytest.mark.parametrize("rows", [5])
-def test_too_few_rows(run_script, opt_ml, sample_frame, rows):
+def test_too_few_rows(run_in_process, opt_ml, sample_frame, rows):
     balanced = pd.concat(
         [
             sample_frame[sample_frame.malignant == 0].head(3),
@@ -143,4 +145,4 @@ def test_too_few_rows(run_script, opt_ml, sample_frame, rows):
         ]
     )
     write_raw(opt_ml, frame=balanced)
-    fails_with(run_script, opt_ml, "only 5 data rows")
+    fails_with(run_in_process, opt_ml, "only 5 data rows")

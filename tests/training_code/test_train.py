@@ -80,31 +80,33 @@ def test_sm_channel_variables_win_over_the_default_paths(run_script, opt_ml, spl
     assert (opt_ml / "elsewhere" / "model.joblib").exists()
 
 
-def test_without_the_statistics_channel_the_error_says_how_to_wire_it(run_script, opt_ml, splits):
+def test_without_the_statistics_channel_the_error_says_how_to_wire_it(
+    run_in_process, opt_ml, splits
+):
     channels = opt_ml / "input" / "data"
     channels.mkdir(parents=True)
     for name in ("train", "validation"):
         (channels / name).symlink_to(splits / name)
-    result = run_script("train.py", opt_ml)
+    result = run_in_process("train.py", opt_ml)
     assert result.returncode == 2
     assert "no statistics part" in result.stderr and "'statistics' output" in result.stderr
 
 
-def test_a_part_file_changed_after_preprocess_is_refused(run_script, opt_ml, splits):
+def test_a_part_file_changed_after_preprocess_is_refused(run_in_process, opt_ml, splits):
     channels_from(opt_ml, splits)
     part = next((splits / "train").glob("*.csv"))
     lines = part.read_text().splitlines()  # drop the last row: the digest no longer matches
     part.write_text("\n".join(lines[:-1]) + "\n")
-    result = run_script("train.py", opt_ml)
+    result = run_in_process("train.py", opt_ml)
     assert result.returncode == 2
     assert "differs from what Preprocess wrote" in result.stderr
 
 
-def test_unknown_hyperparameter_is_refused(run_script, opt_ml, splits):
+def test_unknown_hyperparameter_is_refused(run_in_process, opt_ml, splits):
     config = opt_ml / "input" / "config"
     config.mkdir(parents=True)
     (config / "hyperparameters.json").write_text(json.dumps({"max_depth": "3"}))
-    result = run_script("train.py", opt_ml)
+    result = run_in_process("train.py", opt_ml)
     assert result.returncode == 2
     assert "unknown hyperparameter 'max_depth'" in result.stderr
     assert "unknown hyperparameter" in (opt_ml / "output" / "failure").read_text()
