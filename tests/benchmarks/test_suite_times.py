@@ -37,23 +37,27 @@ def test_the_junit_report_gives_tests_failures_skips_and_seconds_per_folder(tmp_
 
 
 def test_what_make_test_runs_is_read_from_the_makefile():
-    targets = suite_times.test_targets()
-    assert "proof" in targets and "tf-test" in targets
+    alongside, after = suite_times.test_targets()
+    assert alongside == ["tf-test"] and after == ["proof"]
     listed = subprocess.run(["make", "-s", "help"], cwd=REPO_ROOT, capture_output=True, text=True)
-    for target in ["test-fast", "test-python", *targets]:
+    for target in ["test-fast", "test", *alongside, *after]:
         assert f" {target} " in listed.stdout.replace("\x1b[36m", " ").replace("\x1b[0m", " ")
 
 
-def test_the_tables_sum_make_test_with_the_proof_warm_and_flag_a_failed_suite(tmp_path):
+def test_make_test_is_timed_whole_and_a_failed_suite_is_flagged(tmp_path):
     path = tmp_path / "junit.xml"
     path.write_text(JUNIT)
     tests = suite_times.breakdown(path)
     fast = suite_times.Timed("test-fast", 50.0, 0)
-    full = suite_times.Timed("test-python", 200.0, 1)
+    full = suite_times.Timed(
+        "test", 270.0, 1, suite_times.what_make_test_runs(["tf-test"], ["proof"])
+    )
     others = [
-        suite_times.Timed("proof", 300.0, 0, "render not cached: rendered on moto"),
-        suite_times.Timed("proof", 10.0, 0, "warm, right after"),
-        suite_times.Timed("tf-test", 60.0, 0),
+        suite_times.Timed(
+            "proof", 300.0, 0, "render not cached: rendered on moto, once per change"
+        ),
+        suite_times.Timed("tf-test", 60.0, 0, "alone"),
+        suite_times.Timed("proof", 10.0, 0, "alone, render cached"),
     ]
     tables = suite_times.tables(fast, tests, full, tests, others)
     run = report.Run("test-suite", "python -m benchmarks test-suite", 0.5)
@@ -61,9 +65,14 @@ def test_the_tables_sum_make_test_with_the_proof_warm_and_flag_a_failed_suite(tm
     suites, folders = result["tables"]
     assert suites["headline"] == {"figure": "`make test` wall time, s", "value": 270.0,
                                   "goal": "<= 300"}  # fmt: skip
-    assert suites["rows"][1][3] == "**failed** (exit 1)"
-    assert suites["rows"][-1][3] == "**failed**"
-    assert suites["rows"][2][0] == "`make proof` (render not cached: rendered on moto)"
+    assert suites["rows"][1] == [
+        "`make test` (every pytest test with tf-test alongside, then proof)", "**270.0 s**", "5",
+        "**failed** (exit 1)",
+    ]  # fmt: skip
+    assert suites["rows"][2][0] == (
+        "`make proof` (render not cached: rendered on moto, once per change)"
+    )
+    assert suites["rows"][-1] == ["`make proof` (alone, render cached)", "10.0 s", "", "passed"]
     assert folders["headline"]["value"] == 50.0
     assert folders["rows"][1] == ["tests/local_runner", "2", "2.0", "2", "2.0", "1"]
 
@@ -75,6 +84,7 @@ def test_the_dry_run_lists_the_suites_and_measures_nothing():
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[1:3] == ["  make test-fast", "  make test-python"]
-    assert "  make proof" in lines and "  make tf-test" in lines
+    assert lines[1] == "  make test-fast"
+    assert "  make test (every pytest test with tf-test alongside, then proof)" in lines
+    assert "  make proof (alone)" in lines and "  make tf-test (alone)" in lines
     assert "the proof's render is" in done.stdout
