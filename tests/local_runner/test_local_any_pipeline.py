@@ -22,6 +22,10 @@ from local_runner.expressions import UnsupportedError
 from local_runner.registry import Registry
 from local_runner.settings import StepSettings
 
+pytestmark = (
+    pytest.mark.slow
+)  # end to end: whole SDK-built pipelines run end to end (jobs, tuning trials, sleeps of the parallel steps); in make test, not make test-fast
+
 NOTIFY_HANDLER = "tests/local_runner/fixtures/lambdas/notify.py:handler"
 
 
@@ -416,9 +420,9 @@ def test_stubbed_steps_show_in_status_and_in_the_dag_picture(definitions, any_bu
     settings = StepSettings(lambdas={"notify": NOTIFY_HANDLER}, stubs=AWS_ONLY_STUBS)
     result, _ = run(definitions["aws_only"], settings)
     status = lifecycle.status_text(lifecycle.Local.load())
-    assert any(line.split()[:2] == ["WaitForReview", "Stubbed"] for line in status.splitlines()), (
-        status
-    )
+    assert any(
+        line.split()[:2] == ["WaitForReview", "Stubbed"] for line in status.splitlines()
+    ), status
     statuses = load_statuses(result.folder / "execution.json")
     mermaid = to_mermaid(build_graph(definitions["aws_only"]), statuses)
     line = next(ln for ln in mermaid.splitlines() if ln.strip().endswith(" statusStubbed"))

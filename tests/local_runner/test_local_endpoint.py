@@ -10,6 +10,10 @@ from runner_fixtures import execute, registry
 
 from local_runner import endpoint, fsutil
 
+pytestmark = (
+    pytest.mark.slow
+)  # end to end: real endpoint processes switched under traffic; in make test, not make test-fast
+
 
 def request(port: int, body: bytes = b"0.9\n0.2\n") -> tuple[int, dict, str]:
     import json

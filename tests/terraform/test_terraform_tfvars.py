@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+pytestmark = (
+    pytest.mark.slow
+)  # end to end: a real `terraform plan` per case; in make test, not make test-fast
+
 
 @pytest.fixture(scope="module")
 def workdir(tf, tmp_path_factory):
