@@ -18,9 +18,7 @@ import pytest
 
 from local_runner import endpoint, fsutil
 
-pytestmark = (
-    pytest.mark.slow
-)  # end to end: a real model server and proxy as processes; in make test, not make test-fast
+pytestmark = pytest.mark.slow  # real server and proxy processes: make test, not test-fast
 
 REPO = Path(__file__).resolve().parents[2]
 BODY_TIMEOUT = "2"  # the proxy's --body-timeout in these tests (the default is 30 s)

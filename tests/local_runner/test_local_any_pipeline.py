@@ -22,9 +22,7 @@ from local_runner.expressions import UnsupportedError
 from local_runner.registry import Registry
 from local_runner.settings import StepSettings
 
-pytestmark = (
-    pytest.mark.slow
-)  # end to end: whole SDK-built pipelines run end to end (jobs, tuning trials, sleeps of the parallel steps); in make test, not make test-fast
+pytestmark = pytest.mark.slow  # whole pipelines end to end: make test, not test-fast
 
 NOTIFY_HANDLER = "tests/local_runner/fixtures/lambdas/notify.py:handler"
 

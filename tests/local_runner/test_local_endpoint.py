@@ -10,9 +10,7 @@ from runner_fixtures import execute, registry
 
 from local_runner import endpoint, fsutil
 
-pytestmark = (
-    pytest.mark.slow
-)  # end to end: real endpoint processes switched under traffic; in make test, not make test-fast
+pytestmark = pytest.mark.slow  # real endpoint processes: make test, not test-fast
 
 
 def request(port: int, body: bytes = b"0.9\n0.2\n") -> tuple[int, dict, str]:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-pytestmark = (
-    pytest.mark.slow
-)  # end to end: a real `terraform plan` per case; in make test, not make test-fast
+pytestmark = pytest.mark.slow  # a real `terraform plan` per case: make test, not test-fast
 
 
 @pytest.fixture(scope="module")
