@@ -102,7 +102,7 @@ test: $(STAMP) ## Run every test: Python, Terraform, workflows (what CI runs)
 test-python: $(STAMP) ## Run the Python test suite only, in parallel (pytest-xdist; PYTEST_WORKERS=2 by default)
 	$(PY) -m pytest $(PYTEST_PARALLEL)
 
-test-fast: $(STAMP) ## The edit loop: every Python test not marked slow or integration, in parallel (about a minute)
+test-fast: $(STAMP) ## The edit loop: every Python test not marked slow or integration, in parallel (about 90 s on 2 cores)
 	$(PY) -m pytest $(PYTEST_PARALLEL) -m "not slow and not integration"
 
 lint: $(STAMP) ## ruff, black --check, and every linter of mk/*.mk (terraform fmt, checkov, actionlint)
