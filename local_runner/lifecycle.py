@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import code_bundle
-from definition_check import validate as validate_definition
 from env_config import REPO_ROOT, EnvConfig, load
 from local_runner import champion as champion_files
 from local_runner import endpoint, fsutil, lineage, objectstore, paths, smoke
@@ -147,8 +146,11 @@ def registry_for(local: Local, definition: dict[str, Any]) -> Registry:
 def definition_problems(definition: dict[str, Any]) -> list[str]:
     """What SageMaker's API model refuses in the definition (definition_check: botocore's shapes,
     installed with this project), so a definition AWS would reject never runs here; the runner's
-    own checks follow."""
-    return [str(problem) for problem in validate_definition(definition)]
+    own checks follow. Imported here, not at the top: botocore's model costs about 80 ms, and
+    every other command of the CLI (models, approve, status, ...) loads this module."""
+    from definition_check import validate
+
+    return [str(problem) for problem in validate(definition)]
 
 
 def pipeline_name(local: Local, definition_path: Path) -> str:

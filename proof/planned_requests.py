@@ -69,7 +69,11 @@ def _build(
     service: str, operation: str, values: dict, renames: dict[str, str], address: str
 ) -> dict:
     shape = service_model(service).operation_model(operation).input_shape
-    params = from_terraform(values, shape, renames)
+    return _validated(service, operation, from_terraform(values, shape, renames), address)
+
+
+def _validated(service: str, operation: str, params: dict, address: str) -> dict:
+    shape = service_model(service).operation_model(operation).input_shape
     report = ParamValidator().validate(params, shape)
     if report.has_errors():
         raise ProofError(
@@ -84,33 +88,25 @@ def _tags(values: dict) -> dict:
     return {"tags": values.get("tags_all") or values.get("tags") or {}}
 
 
-# type -> (create operations, read-back operations); each a function of (values, arn helper).
+# type -> the requests its create sends: a function of (values, arn helper, address).
 Calls = Callable[[dict, Callable[[str, str], str], str], list[tuple[str, str, dict]]]
 
 
-def _job_definition(values, arn, address):
-    name = values["name"]
-    create = _build("sagemaker", "CreateDataQualityJobDefinition", values | _tags(values),
-                    {"JobDefinitionName": "name"}, address)  # fmt: skip
-    resource = arn("sagemaker", f"data-quality-job-definition/{name.lower()}")
-    return [
-        ("sagemaker", "CreateDataQualityJobDefinition", create),
-        ("sagemaker", "DescribeDataQualityJobDefinition", {"JobDefinitionName": name}),
-        ("sagemaker", "ListTags", {"ResourceArn": resource}),
-    ]
+def _sagemaker_named(create: str, describe: str, name_member: str, arn_type: str) -> Calls:
+    """A SageMaker resource Terraform names with `name`: the create call, then the provider's
+    read-back (for a schedule it waits for the Scheduled status) and its tags."""
 
+    def calls(values, arn, address):
+        name = values["name"]
+        params = _build("sagemaker", create, values | _tags(values), {name_member: "name"},
+                        address)  # fmt: skip
+        return [
+            ("sagemaker", create, params),
+            ("sagemaker", describe, {name_member: name}),
+            ("sagemaker", "ListTags", {"ResourceArn": arn("sagemaker", f"{arn_type}/{name.lower()}")}),
+        ]  # fmt: skip
 
-def _monitoring_schedule(values, arn, address):
-    name = values["name"]
-    create = _build("sagemaker", "CreateMonitoringSchedule", values | _tags(values),
-                    {"MonitoringScheduleName": "name"}, address)  # fmt: skip
-    resource = arn("sagemaker", f"monitoring-schedule/{name.lower()}")
-    return [
-        ("sagemaker", "CreateMonitoringSchedule", create),
-        # the provider waits for the Scheduled status, then reads the schedule and its tags
-        ("sagemaker", "DescribeMonitoringSchedule", {"MonitoringScheduleName": name}),
-        ("sagemaker", "ListTags", {"ResourceArn": resource}),
-    ]
+    return calls
 
 
 def _metric_alarm(values, arn, address):
@@ -147,13 +143,8 @@ def _event_target(values, arn, address):
     target = from_terraform(values, shape.members["Targets"].member, {
         "Id": "target_id", "SageMakerPipelineParameters": "sagemaker_pipeline_target",
     })  # fmt: skip
-    params = {"Rule": values["rule"], "Targets": [target]}
-    report = ParamValidator().validate(params, shape)
-    if report.has_errors():
-        raise ProofError(
-            f"{address}: the events:PutTargets request built from the plan does not match "
-            f"botocore's input shape: {report.generate_report()}"
-        )
+    params = _validated("events", "PutTargets", {"Rule": values["rule"], "Targets": [target]},
+                        address)  # fmt: skip
     return [
         ("events", "PutTargets", params),
         ("events", "ListTargetsByRule", {"Rule": values["rule"]}),
@@ -161,8 +152,18 @@ def _event_target(values, arn, address):
 
 
 CALLS: dict[str, Calls] = {
-    "aws_sagemaker_data_quality_job_definition": _job_definition,
-    "aws_sagemaker_monitoring_schedule": _monitoring_schedule,
+    "aws_sagemaker_data_quality_job_definition": _sagemaker_named(
+        "CreateDataQualityJobDefinition",
+        "DescribeDataQualityJobDefinition",
+        "JobDefinitionName",
+        "data-quality-job-definition",
+    ),
+    "aws_sagemaker_monitoring_schedule": _sagemaker_named(
+        "CreateMonitoringSchedule",
+        "DescribeMonitoringSchedule",
+        "MonitoringScheduleName",
+        "monitoring-schedule",
+    ),
     "aws_cloudwatch_metric_alarm": _metric_alarm,
     "aws_cloudwatch_composite_alarm": _composite_alarm,
     "aws_cloudwatch_event_rule": _event_rule,
